@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * eproc/process.h - lightweight processes: spawn, send, receive, links,
+ * monitors, exit signals, names, timers. The rules are Erlang's
+ * (shared/spec/semantics.md, cited as Rn below).
+ *
+ * Who may call: functions marked [process] only from inside an eproc
+ * process (otherwise they return EP_ENOTPROC, or do nothing); functions
+ * marked [any] from any thread, including threads that are not processes.
+ * Functions marked "blocks" suspend only the calling process, never its
+ * scheduler thread.
+ *
+ * Terms passed in are borrowed and copied: the caller may free or reuse
+ * them as soon as the call returns (R14). Terms handed out by receive
+ * belong to the receiving process: they stay valid until its next receive
+ * (or until it ends); keep one longer with ep_term_dup.
+ */
+#ifndef EPROC_PROCESS_H
+#define EPROC_PROCESS_H
+
+#include "term.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ runtime -- */
+
+#define EP_INFINITY (-1L)          /* timeout: wait for ever */
+#ifndef EP_PROCESS_LIMIT_DEFAULT
+#define EP_PROCESS_LIMIT_DEFAULT (1u << 20)   /* like +P: 1,048,576 */
+#endif
+#define EP_PROCESS_LIMIT_MIN 1024u
+#define EP_PROCESS_LIMIT_MAX 134217727u
+
+typedef struct ep_config {
+  int threads;               /* scheduler threads; 0 = one per core */
+  uint32_t process_limit;    /* 0 = EP_PROCESS_LIMIT_DEFAULT */
+  size_t stack_size;         /* default stack per process; 0 = built-in default */
+  int blocking_threads;      /* threads for ep_blocking(); 0 = default (10) */
+} ep_config;
+
+/* The entry point of a process. `arg` is the process's own copy of the
+ * spawn argument, valid for the process's whole life. Returning ends the
+ * process with reason `normal` (R2). */
+typedef void (*ep_proc_fn)(ep_term arg);
+
+/* [any, blocks the thread] Starts the runtime, runs `root(arg)` as the first
+ * process and returns when it ends: the remaining processes are then
+ * killed and every resource is released. Returns 0 if the root ended with
+ * reason normal, 1 otherwise, or a negative error (bad config, no memory).
+ * cfg may be NULL for the defaults. */
+int ep_run(const ep_config *cfg, ep_proc_fn root, ep_term arg);
+
+/* For embedding: start the runtime and return at once; ep_stop kills every
+ * process, waits for them and releases everything. Between the two,
+ * ep_spawn / ep_send work from any thread. */
+int ep_start(const ep_config *cfg);
+void ep_stop(void);
+
+/* ------------------------------------------------------------- spawn -- */
+
+enum ep_spawn_flags {
+  EP_SPAWN_LINK = 1,         /* link caller and child atomically (R4) */
+  EP_SPAWN_MONITOR = 2       /* monitor the child atomically (R5) */
+};
+
+typedef struct ep_spawn_opts {
+  int flags;                 /* ep_spawn_flags */
+  size_t stack_size;         /* 0 = runtime default */
+  const char *name;          /* register the child under this name, or NULL */
+} ep_spawn_opts;
+
+/* [any] Spawns fn(copy of arg). Returns the new pid. If the process limit
+ * is reached the calling process exits with system_limit (as
+ * erlang:spawn/1 raises); from a non-process thread EP_PID_NONE returns.
+ * ep_spawn_opt reports every failure as an error code instead:
+ * EP_ESYSLIMIT, EP_ENOMEM, EP_EBADARG (name taken / invalid), EP_ENOTPROC
+ * (link or monitor requested outside a process). mref may be NULL. */
+ep_pid ep_spawn(ep_proc_fn fn, ep_term arg);
+ep_pid ep_spawn_link(ep_proc_fn fn, ep_term arg);           /* [process] */
+ep_pid ep_spawn_monitor(ep_proc_fn fn, ep_term arg, ep_ref *mref); /* [process] */
+int ep_spawn_opt(ep_pid *out, ep_proc_fn fn, ep_term arg,
+                 const ep_spawn_opts *opts, ep_ref *mref);
+
+ep_pid ep_self(void);                    /* [process]; EP_PID_NONE elsewhere */
+bool ep_is_process(void);                /* [any] is the caller a process? */
+bool ep_is_alive(ep_pid p);              /* [any] R6 */
+void ep_yield(void);                     /* [process] let others run */
+void ep_sleep(long ms);                  /* [process, blocks] takes no message */
+long ep_process_count(void);             /* [any] live processes */
+/* [any] Fills up to cap live pids; returns how many exist. */
+long ep_processes(ep_pid *out, long cap);
+
+/* ----------------------------------------------------------- exiting -- */
+
+/* [process] Ends the calling process at once with `reason` (exit/1, R26):
+ * nothing after the call runs, unless an enclosing ep_catch catches it. */
+_Noreturn void ep_exit(ep_term reason);
+_Noreturn void ep_exit_atom(ep_atom reason);
+/* [process] Like erlang:error(R): exits with {R, Stack} (R2). */
+_Noreturn void ep_error(ep_term reason);
+
+/* [process] Runs fn(ctx); if it exits (ep_exit / ep_error / a failed
+ * ep_gen_server_call...) the exit is caught: returns 1 and *reason (may be
+ * NULL) gets the reason, owned by the process until its next receive.
+ * Returns 0 if fn returned. Exit signals from other processes are not
+ * exceptions and are never caught (R27). */
+int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason);
+
+/* [any] exit/2 (R27): sends an exit signal with `reason` to p. Returns 0
+ * (also for a dead p). When p is the caller the rules of R27 apply before
+ * the call returns. */
+int ep_exit_signal(ep_pid p, ep_term reason);
+int ep_exit_signal_atom(ep_pid p, ep_atom reason);
+
+/* [process] process_flag(trap_exit, on); returns the previous value (R30). */
+bool ep_trap_exit(bool on);
+
+/* ------------------------------------------------- links and monitors -- */
+
+/* [process] link/1 (R20-R22): 0 on success. To a dead or missing pid: a
+ * trapping caller gets {'EXIT', P, noproc} and 0 returns; a non-trapping
+ * caller exits with noproc (use ep_link_check to get EP_ENOPROC instead). */
+int ep_link(ep_pid p);
+int ep_link_check(ep_pid p);
+int ep_unlink(ep_pid p);                 /* [process] R23 */
+
+/* [process] monitor(process, P) (R31-R35): returns the new reference. A
+ * dead P gives a {'DOWN', Ref, process, P, noproc} message. */
+ep_ref ep_monitor(ep_pid p);
+/* By registered name: the DOWN object is {Name, Node} (R34). */
+ep_ref ep_monitor_name(ep_atom name);
+enum ep_demonitor_flags { EP_DEMONITOR_FLUSH = 1, EP_DEMONITOR_INFO = 2 };
+/* [process] R36-R38: returns true, or with EP_DEMONITOR_INFO whether the
+ * monitor was found. */
+bool ep_demonitor(const ep_ref *ref, int flags);
+
+/* [any] A fresh reference, unique for the runtime's life. */
+ep_ref ep_make_ref(void);
+
+/* ---------------------------------------------------------- messages -- */
+
+/* [any] send (R9-R14): copies msg into p's mailbox; never blocks. A dead p
+ * drops it silently (returns 0). Errors: EP_ENOMEM. */
+int ep_send(ep_pid p, ep_term msg);
+/* [any] Builds the message from a format (see ep_format) directly into the
+ * mailbox block: no intermediate copy. EP_EFORMAT on a bad format. */
+int ep_send_fmt(ep_pid p, const char *fmt, ...);
+/* [any] Send to a registered name (R11, R43): EP_EBADARG if the name is not
+ * registered. The _x variants exit the calling process with badarg instead,
+ * as Erlang's `Name ! Msg` does. */
+int ep_send_name(ep_atom name, ep_term msg);
+int ep_send_name_fmt(ep_atom name, const char *fmt, ...);
+void ep_send_name_x(ep_atom name, ep_term msg);
+
+/* One receive clause: a compiled pattern and its pins (NULL if none). */
+typedef struct ep_clause {
+  const ep_pattern *pattern;
+  const ep_term *pins;
+} ep_clause;
+
+/* [process, blocks] Selective receive (R16-R18): the first message in
+ * mailbox order that matches any clause, trying clauses in order for each
+ * message, is taken. Returns the clause index, or EP_ETIMEOUT after
+ * timeout_ms (0 = look once; EP_INFINITY = wait for ever). The message and
+ * the variables of the clause that matched are then available through
+ * ep_message / ep_bind / ep_var until the next receive. */
+int ep_receive_clauses(const ep_clause *clauses, int n, long timeout_ms);
+int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms);
+#define ep_receive(timeout_ms, ...)                                          \
+  ep_receive_patterns((const ep_pattern *const[]){__VA_ARGS__},              \
+                      (int)(sizeof((const ep_pattern *const[]){__VA_ARGS__}) \
+                            / sizeof(const ep_pattern *)), (timeout_ms))
+/* [process, blocks] Takes the oldest message, whatever it is. */
+int ep_receive_any(ep_term *msg, long timeout_ms);
+
+ep_term ep_message(void);                /* [process] the last message received */
+/* [process] The typed outputs of the clause that matched (ep_pattern_bind). */
+int ep_bind(void *first, ...);
+ep_term ep_var(int i);                   /* [process] variable i as a term */
+
+/* [process] The receive marker: messages that arrived before this call are
+ * skipped by the next receive (only), so waiting for a reply tagged with a
+ * reference made after the mark costs the same however long the mailbox
+ * is. Calling ep_make_ref_marked() makes a reference and sets the mark. */
+void ep_recv_mark(void);
+ep_ref ep_make_ref_marked(void);
+
+/* [process] Drops every message in the mailbox; returns how many. */
+long ep_flush(void);
+long ep_message_queue_len(void);         /* [process] */
+
+/* ---------------------------------------------------------- registry -- */
+
+/* [any] R39-R44. register: EP_EBADARG if the name is taken, p already has a
+ * name, p is not alive or name is `undefined`. */
+int ep_register(ep_atom name, ep_pid p);
+int ep_unregister(ep_atom name);         /* EP_EBADARG if not registered */
+ep_pid ep_whereis(ep_atom name);         /* EP_PID_NONE if not registered */
+/* Fills up to cap names; returns how many exist. */
+long ep_registered(ep_atom *out, long cap);
+
+/* ------------------------------------------------------------ timers -- */
+
+/* [any] erlang:send_after/3: delivers msg to p after ms. Returns a timer
+ * reference. cancel_timer returns the ms that were left, or EP_ENOTFOUND
+ * if the timer already fired or was cancelled; read_timer the same
+ * without cancelling. */
+ep_ref ep_send_after(long ms, ep_pid p, ep_term msg);
+long ep_cancel_timer(const ep_ref *timer);
+long ep_read_timer(const ep_ref *timer);
+
+/* ---------------------------------------------------------- blocking -- */
+
+/* [process, blocks] Runs fn(ctx) on a thread outside the schedulers (the
+ * BEAM's dirty I/O schedulers) and returns its result: a blocking system
+ * call parks only the caller. From a non-process thread, runs fn inline. */
+long ep_blocking(long (*fn)(void *ctx), void *ctx);
+
+/* ------------------------------------------------------ process info -- */
+
+/* [any] process_info(P, Item) (R45). Returns new {Item, Value} (free with
+ * ep_term_free), or NULL for a dead or missing process (`undefined`).
+ * Items: status, message_queue_len, messages, links, monitors,
+ * monitored_by, trap_exit, registered_name, reductions, memory. */
+ep_term ep_process_info(ep_pid p, ep_atom item);
+
+/* ----------------------------------------------------- error logging -- */
+
+/* Abnormal exits are reported like Erlang's logger ("[error] Process
+ * <0.78.0> exited with reason: ...") to stderr by default. A handler
+ * replaces that; NULL silences it. Called on the dying process's thread. */
+typedef void (*ep_exit_logger)(ep_pid p, ep_term reason, void *ctx);
+void ep_set_exit_logger(ep_exit_logger fn, void *ctx);
+void ep_default_exit_logger(ep_pid p, ep_term reason, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
