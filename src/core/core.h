@@ -94,7 +94,8 @@ enum ep__msg_kind {
   MK_MSG = 0,       /* a term message */
   MK_WAKE,          /* no content: makes a parked process look at its state */
   MK_TIMEOUT,       /* receive timeout; aux = receive generation */
-  MK_DONE           /* ep_blocking job finished */
+  MK_DONE,          /* ep_blocking job finished */
+  MK_INFO           /* process_info(P, messages) request (info.c) */
 };
 
 /* One heap block per queued item: this header, then the term (8-aligned). */
@@ -133,6 +134,9 @@ typedef struct ep__mon {
 typedef struct ep__stack ep__stack;
 typedef struct ep__worker ep__worker;
 
+/* internal spawn flag: the root process of ep_run */
+#define EP__SPAWN_ROOT 0x100
+
 enum ep__intent { IN_YIELD = 1, IN_PARK, IN_PARK_FREE, IN_EXIT };
 
 typedef struct ep__catch {
@@ -158,6 +162,8 @@ typedef struct ep__proc {
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
   /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
   _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
+  _Atomic long mq_in;               /* messages delivered (senders add) */
+  _Atomic long mq_out;              /* messages taken out (owner only writes) */
   ep__msg *mq_tail;                 /* consumer end */
   ep__msg mq_stub;
   /* inner queue: messages taken from the outer queue, in order, owner only */
@@ -169,7 +175,7 @@ typedef struct ep__proc {
   ep__catch *catch_top;             /* innermost ep_catch */
   const ep_pattern *cur_pat;        /* pattern of the clause that matched */
   void *timer;                      /* armed receive timer, or NULL */
-  uint64_t reductions;
+  _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
   ep_term vars[EP_PATTERN_MAX_VARS];/* variables of the clause that matched */
   /* --- identity, fixed while alive --- */
   uint32_t id, serial;              /* table slot, generation */
@@ -319,6 +325,9 @@ void ep__unlock(ep__proc *p);
 void ep__lock2(ep__proc *a, ep__proc *b);
 void ep__unlock2(ep__proc *a, ep__proc *b);
 void ep__retire(ep__worker *w, ep__proc *p);
+void ep__proc_release(ep__worker *w, ep__proc *p);
+void ep__limbo_free_worker(ep__worker *w);
+int ep__table_init(uint32_t limit);
 void ep__quiescent(ep__worker *w);
 void ep__table_free_all(void);
 ep_ref ep__make_ref(ep__worker *w);
@@ -364,6 +373,8 @@ void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */
 void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m);
 int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms);
 void ep__recv_release(ep__proc *p);
+void ep__info_answer(ep__proc *p, ep__msg *req);
+void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m);
 
 /* messages with Erlang shapes, built without a builder (signal.c) */
 ep__msg *ep__msg_exit(ep_pid from, ep_term reason);
@@ -375,11 +386,13 @@ void ep__set_exit(ep__proc *p, ep_term reason_owned);  /* under p's lock */
 void ep__exit_self(ep__proc *p, ep_term reason_owned);  /* returns; caller dies */
 void ep__death(ep__worker *w, ep__proc *p);   /* scheduler side, after the last switch */
 void ep__check_exit(ep__proc *p);             /* dies if exiting */
-void ep__log_exit(ep__proc *p, ep_term reason);
+void ep__set_root(ep_pid p);
+int ep__wait_root(void);
 
 /* registry (registry.c) */
 void ep__registry_release(ep__proc *p);
 void ep__registry_free_all(void);
+ep_atom ep__registered_name(ep__proc *p);
 
 /* timers and the service thread (timer.c) */
 void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen);

@@ -307,6 +307,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     ep__unlock(parent);
     if (mref) *mref = m->ref;
   }
+  if (flags & EP__SPAWN_ROOT) ep__set_root(pid);
   /* release: a lookup that finds p sees it initialised */
   atomic_store_explicit(&RT->slots[id].proc, p, memory_order_release);
   if (name && ep_register(name, pid) != 0) {
@@ -402,7 +403,7 @@ void ep_yield(void) {
     sched_yield();
     return;
   }
-  p->reductions++;
+  ep__charge(p, 1);
   ep__switch_out(p, IN_YIELD);
   ep__check_exit(p);
 }

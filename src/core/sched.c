@@ -419,7 +419,9 @@ static ep__proc *find_work(ep__worker *w) {
 /* ------------------------------------------------------------- running -- */
 
 void ep__charge(ep__proc *p, int n) {
-  p->reductions += (uint64_t)n;
+  atomic_store_explicit(&p->reductions,
+                        atomic_load_explicit(&p->reductions, memory_order_relaxed) + (uint64_t)n,
+                        memory_order_relaxed);
   ep__worker *w = p->worker;
   if (EP_UNLIKELY((w->budget -= n) <= 0)) {
     ep__switch_out(p, IN_YIELD);
@@ -555,6 +557,7 @@ void ep__sched_stop(void) {
   for (int i = 0; i < n; i++) {
     ep__worker *w = RT->workers[i];
     ep__stack_flush_worker(w);
+    ep__limbo_free_worker(w);
     free(w->altstack);
     free(w);
   }
@@ -607,4 +610,10 @@ void ep__monitor_tick(uint64_t now) {
 void ep__monitor_reset(void) {
   memset(seen_switches, 0, sizeof seen_switches);
   nstandins = 0;
+}
+
+void ep__ready(ep__proc *p) {
+  ep__worker *w = ep__tls_worker();
+  if (w) ep__runq_put(w, p, true);
+  else ep__global_put(p);
 }
