@@ -16,7 +16,7 @@
  *   - a local function term prints as #Fun<c.0xADDRESS> (Elixir:
  *     #Function<c.0xADDRESS>); its argument is not shown;
  *   - Elixir output has no :limit or :printable_limit (everything is shown),
- *     and atoms with non-ASCII characters are always quoted.
+ *     and atoms with characters beyond Latin-1 are always quoted.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -416,13 +416,24 @@ static bool ex_alnum(uint8_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Bytes of the identifier character at s[i] (ASCII letters, digits and _,
+ * Latin-1 letters), or 0; digits only if `digits`. */
+static size_t ex_ident_char(const uint8_t *s, size_t i, size_t n, bool digits) {
+  if (i >= n) return 0;
+  if (ex_alnum(s[i])) return digits || s[i] > '9' ? 1 : 0;
+  if (i + 1 < n && s[i] == 0xC3 && s[i + 1] >= 0x80 && s[i + 1] <= 0xBF && s[i + 1] != 0x97 && s[i + 1] != 0xB7)
+    return 2;
+  return 0;
+}
+
 static bool name_is(const uint8_t *s, size_t n, const char *lit) {
   return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
 enum { EXA_IDENT, EXA_ALIAS, EXA_QUOTED, EXA_QUOTED_OP };
 
-/* Atom.classify as inspect uses it (1.14), ASCII identifiers only. */
+/* Atom.classify as inspect uses it (1.14); identifiers are taken to be
+ * made of ASCII and Latin-1 letters (Elixir accepts all Unicode ones). */
 static int ex_atom_class(const uint8_t *s, size_t n) {
   static const char *const ops[] = {
       "%", "%{}", "{}", "<<>>", "...", "..", ".", "..//", "->", "&", "!", "^", "not", "+", "-",
@@ -440,11 +451,10 @@ static int ex_atom_class(const uint8_t *s, size_t n) {
     }
     if (i == n) return EXA_ALIAS;
   }
-  if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
-    return EXA_QUOTED;
-  size_t i = 1;
+  size_t i = ex_ident_char(s, 0, n, false);
+  if (i == 0) return EXA_QUOTED;
   for (;;) {
-    while (i < n && ex_alnum(s[i])) i++;
+    for (size_t k; (k = ex_ident_char(s, i, n, true)) > 0;) i += k;
     if (i < n && s[i] == '@') {
       i++;
       continue;
