@@ -34,7 +34,7 @@ static int fill_hole(ep_build *b, char letter, void *ctx) {
   }
   case 'A': {
     ep_atom a = va_arg(*ap, ep_atom);
-    if (!ep_atom_name(a, NULL)) return EP_EFORMAT;
+    if (!ep__atom_valid(a)) return EP_EFORMAT;
     ep_b_atom(b, a);
     break;
   }

@@ -607,7 +607,7 @@ static bool read_u64(parser *ps, uint64_t max, uint64_t *out) {
 static bool read_node(parser *ps, uint32_t *node) {
   uint64_t n;
   if (!read_u64(ps, UINT32_MAX, &n)) return false;
-  if (n != 0 && !ep_atom_name((ep_atom)n, NULL)) return false;
+  if (n != 0 && !ep__atom_valid((ep_atom)n)) return false;
   *node = (uint32_t)n;
   return true;
 }

@@ -301,12 +301,7 @@ static void put_utf8_text(printer *w, const uint8_t *s, size_t n, char q,
 }
 
 static const uint8_t *atom_text(ep_atom a, size_t *n) {
-  const char *name = ep_atom_name(a, n);
-  if (!name) {
-    *n = 0;
-    return (const uint8_t *)"";
-  }
-  return (const uint8_t *)name;
+  return (const uint8_t *)ep_atom_name(a, n);
 }
 
 static void put_erl_atom(printer *w, ep_atom a) {

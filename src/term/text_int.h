@@ -63,6 +63,14 @@ static inline int ep__utf8_enc(uint32_t cp, uint8_t *out) {
   return 4;
 }
 
+/* Is a an existing atom? (ep_atom_name gives "" for a bad index, and
+ * the atom '' also has that name.) */
+static inline bool ep__atom_valid(ep_atom a) {
+  size_t n;
+  ep_atom_name(a, &n);
+  return n > 0 || (a != 0 && ep_atom_find("", 0) == a);
+}
+
 /* Erlang's printable Latin-1 characters (io_lib:printable_latin1_list). */
 static inline bool ep__latin1_printable(uint64_t c) {
   return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || (c >= 8 && c <= 13) || c == 27;
