@@ -194,13 +194,16 @@ ep_term ep_ref_term(ep_smallterm *s, const ep_ref *r);
  * Errors are sticky: the first one is kept in b->err and later calls do
  * nothing, so a sequence of calls is checked once at ep_b_finish. */
 #define EP_MAX_DEPTH 1024            /* deepest container nesting accepted */
+typedef struct ep_bframe { uint32_t pos, count, last; uint8_t kind; } ep_bframe; /* private */
 typedef struct ep_build {
   uint8_t *buf;                      /* private */
   size_t len, cap, headroom;         /* private */
   int err;                           /* read-only: first error, or 0 */
-  int depth;                         /* private */
-  size_t open[EP_MAX_DEPTH];         /* private: offsets of open containers */
-  uint32_t count[EP_MAX_DEPTH];      /* private: elements in each */
+  int depth;                         /* private: open containers */
+  uint32_t top;                      /* private: complete top-level values */
+  int nframes;                       /* private: capacity of frames */
+  ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
+  ep_bframe inl[6];                  /* private */
 } ep_build;
 
 void ep_b_init(ep_build *b);

@@ -94,6 +94,9 @@ static inline size_t ep__tsize(const uint8_t *p) {
 }
 static inline const uint8_t *ep__tskip(const uint8_t *p) { return p + ep__tsize(p); }
 
+/* Code points in valid UTF-8 (no overlongs, surrogates or > U+10FFFF), or EP_EUTF8. */
+long ep__utf8_count(const uint8_t *s, size_t n);
+
 /* Exact term order used to sort map keys (1 < 1.0, as maps:to_list does). */
 int ep__compare_exact(ep_term a, ep_term b);
 
