@@ -30,6 +30,7 @@ enum {
   OP_NIL,     /* [] */
   OP_ATOM,    /* atom x */
   OP_INT,     /* small integer x */
+  OP_FZERO,   /* 0.0 or -0.0: =:= in OTP 25, so not one byte pattern */
   OP_LIT,     /* literal: the a bytes at lits + x */
   OP_BIND,    /* variable k, first occurrence, any term */
   OP_BINDT,   /* variable k, first occurrence, of type `type` */
@@ -76,6 +77,7 @@ typedef struct node {
   uint8_t kind;
   uint8_t type;        /* K_ANY: PT_* */
   bool lit;            /* no variable, wildcard, pin or map inside */
+  bool fz;             /* a float zero inside: a constant, but not one memcmp */
   bool neg;            /* K_BIG */
   uint32_t n;          /* arity, pair count, index, byte or word count */
   uint32_t first;      /* first child (tuple elements, map k/v, cons head) */
@@ -109,6 +111,16 @@ static uint32_t fail(parser *p, int err, size_t pos) {
   return NONE;
 }
 
+/* fail() for functions that return bool (false) or an int (-1). */
+static bool failb(parser *p, int err, size_t pos) {
+  fail(p, err, pos);
+  return false;
+}
+static int faili(parser *p, int err, size_t pos) {
+  fail(p, err, pos);
+  return -1;
+}
+
 static bool grow(void **buf, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return true;
   size_t c = *cap ? *cap : 16;
@@ -134,9 +146,10 @@ static uint32_t new_node(parser *p, int kind, size_t pos) {
   return p->nn++;
 }
 
-/* Appends n bytes to the scratch area; returns their offset or NONE. */
+/* Appends n bytes to the scratch area; returns their offset or NONE. The
+ * area always exists afterwards, so an empty binary has a data pointer. */
 static uint32_t scratch(parser *p, const void *data, size_t n) {
-  if (p->nscr + n > UINT32_MAX || !grow((void **)&p->scr, &p->capscr, p->nscr + n, 1))
+  if (p->nscr + n >= UINT32_MAX || !grow((void **)&p->scr, &p->capscr, p->nscr + n + 1, 1))
     return fail(p, EP_ENOMEM, p->pos);
   memcpy(p->scr + p->nscr, data, n);
   p->nscr += n;
@@ -249,7 +262,7 @@ static int hexval(int c) {
 static int32_t escape(parser *p) {
   size_t start = p->pos - 1;
   int c = peek(p);
-  if (c < 0) return (int32_t)fail(p, EP_EPARSE, start);
+  if (c < 0) return faili(p, EP_EPARSE, start);
   if (c >= '0' && c <= '7') {
     int32_t v = 0;
     for (int i = 0; i < 3 && peek(p) >= '0' && peek(p) <= '7'; i++) v = v * 8 + (p->s[p->pos++] - '0');
@@ -263,24 +276,24 @@ static int32_t escape(parser *p) {
       int digits = 0;
       while (hexval(peek(p)) >= 0) {
         v = v * 16 + hexval(p->s[p->pos++]);
-        if (v > 0x10FFFF) return (int32_t)fail(p, EP_EPARSE, start);
+        if (v > 0x10FFFF) return faili(p, EP_EPARSE, start);
         digits++;
       }
-      if (!digits || peek(p) != '}') return (int32_t)fail(p, EP_EPARSE, start);
+      if (!digits || peek(p) != '}') return faili(p, EP_EPARSE, start);
       p->pos++;
     } else {
       for (int i = 0; i < 2; i++) {
-        if (hexval(peek(p)) < 0) return (int32_t)fail(p, EP_EPARSE, start);
+        if (hexval(peek(p)) < 0) return faili(p, EP_EPARSE, start);
         v = v * 16 + hexval(p->s[p->pos++]);
       }
     }
-    if (v >= 0xD800 && v <= 0xDFFF) return (int32_t)fail(p, EP_EPARSE, start);
+    if (v >= 0xD800 && v <= 0xDFFF) return faili(p, EP_EPARSE, start);
     return v;
   }
   if (c == '^') {
     p->pos++;
     int32_t k = utf8_next(p);
-    if (k < 0) return (int32_t)fail(p, EP_EPARSE, start);
+    if (k < 0) return faili(p, EP_EPARSE, start);
     return k == '?' ? 127 : (k & 31);
   }
   static const char from[] = "bdefnrstv", to[] = {8, 127, 27, 12, 10, 13, 32, 9, 11};
@@ -290,7 +303,7 @@ static int32_t escape(parser *p) {
     return to[hit - from];
   }
   int32_t k = utf8_next(p);
-  return k < 0 ? (int32_t)fail(p, EP_EPARSE, start) : k;
+  return k < 0 ? faili(p, EP_EPARSE, start) : k;
 }
 
 /* One quoted item ('atom' or "string"): code points into *cps. */
@@ -298,7 +311,7 @@ static bool quoted(parser *p, char q, uint32_t **cps, size_t *n, size_t *cap) {
   size_t start = p->pos++;
   for (;;) {
     int c = peek(p);
-    if (c < 0) return fail(p, EP_EPARSE, start), false;
+    if (c < 0) return failb(p, EP_EPARSE, start);
     if (c == q) {
       p->pos++;
       return true;
@@ -312,7 +325,7 @@ static bool quoted(parser *p, char q, uint32_t **cps, size_t *n, size_t *cap) {
       if (cp < 0) fail(p, EP_EPARSE, p->pos);
     }
     if (p->err) return false;
-    if (!grow((void **)cps, cap, *n + 1, sizeof **cps)) return fail(p, EP_ENOMEM, start), false;
+    if (!grow((void **)cps, cap, *n + 1, sizeof **cps)) return failb(p, EP_ENOMEM, start);
     (*cps)[(*n)++] = (uint32_t)cp;
   }
 }
@@ -438,6 +451,7 @@ static uint32_t number(parser *p, bool neg, size_t pos) {
       fail(p, EP_EPARSE, start);
     } else if ((r = new_node(p, K_FLOAT, pos)) != NONE) {
       p->nodes[r].v.d = d;
+      p->nodes[r].fz = d == 0;
     }
   } else {
     r = mknum(p, neg, mag, n, pos);
@@ -545,7 +559,7 @@ static uint32_t binary(parser *p) {
         skip_ws(p);
         if (at(p, "utf8")) { utf8 = true; p->pos += 4; }
         else if (at(p, "latin1")) p->pos += 6;
-        else { fail(p, EP_EPARSE, seg); break; }
+        else { fail(p, EP_EPARSE, p->pos); break; }
       }
       if (!grow((void **)&bytes, &cap, n + 4 * ncp, 1)) { fail(p, EP_ENOMEM, seg); break; }
       for (size_t i = 0; i < ncp; i++) {
@@ -627,7 +641,10 @@ static uint32_t tuple(parser *p, int depth) {
   p->nodes[t].n = count;
   p->nodes[t].first = first;
   p->nodes[t].lit = true;
-  for (uint32_t e = first; e != NONE; e = p->nodes[e].next) p->nodes[t].lit &= p->nodes[e].lit;
+  for (uint32_t e = first; e != NONE; e = p->nodes[e].next) {
+    p->nodes[t].lit &= p->nodes[e].lit;
+    p->nodes[t].fz |= p->nodes[e].fz;
+  }
   return t;
 }
 
@@ -659,6 +676,7 @@ static uint32_t list(parser *p, int depth) {
     p->nodes[el[i]].next = tail;
     p->nodes[c].first = el[i];
     p->nodes[c].lit = p->nodes[el[i]].lit && p->nodes[tail].lit;
+    p->nodes[c].fz = p->nodes[el[i]].fz || p->nodes[tail].fz;
     tail = c;
   }
   if (el != elems) free(el);
@@ -722,7 +740,7 @@ static int var_type(parser *p, bool *given) {
   p->pos += 2;
   skip_ws(p);
   size_t tpos = p->pos;
-  if (!is_lower(peek_cp(p))) return (int)fail(p, EP_EPARSE, tpos), -1;
+  if (!is_lower(peek_cp(p))) return faili(p, EP_EPARSE, tpos);
   scan_name(p);
   int t = type_named(p->s + tpos, p->pos - tpos);
   if (t < 0) fail(p, EP_EPARSE, tpos);
@@ -733,7 +751,7 @@ static int var_type(parser *p, bool *given) {
 static int intern(parser *p, name *tab, int *count, int max, const char *s, size_t n, size_t pos) {
   for (int i = 0; s && i < *count; i++)
     if (tab[i].len == n && tab[i].s && memcmp(tab[i].s, s, n) == 0) return i;
-  if (*count == max) return (int)fail(p, EP_ETOOBIG, pos), -1;
+  if (*count == max) return faili(p, EP_ETOOBIG, pos);
   tab[*count] = (name){s, n, PT_TERM, false};
   return (*count)++;
 }
@@ -884,7 +902,7 @@ typedef struct emitter {
 } emitter;
 
 static bool push(emitter *e, op o) {
-  if (!grow((void **)&e->ops, &e->capops, e->nops + 1, sizeof(op))) return fail(e->p, EP_ENOMEM, 0), false;
+  if (!grow((void **)&e->ops, &e->capops, e->nops + 1, sizeof(op))) return failb(e->p, EP_ENOMEM, 0);
   e->ops[e->nops++] = o;
   return true;
 }
@@ -929,10 +947,10 @@ static bool literal(emitter *e, uint32_t i, uint64_t *off, uint32_t *len) {
   ep_b_reset(e->b);
   build(e->b, e->p, i);
   ep_term t = ep_b_peek(e->b);
-  if (!t) return fail(e->p, e->b->err ? e->b->err : EP_EPARSE, e->p->nodes[i].pos), false;
+  if (!t) return failb(e->p, e->b->err ? e->b->err : EP_EPARSE, e->p->nodes[i].pos);
   size_t n = ep_term_size(t);
   if (n > UINT32_MAX || !grow((void **)&e->lits, &e->caplits, e->nlits + n, 1))
-    return fail(e->p, EP_ENOMEM, e->p->nodes[i].pos), false;
+    return failb(e->p, EP_ENOMEM, e->p->nodes[i].pos);
   memcpy(e->lits + e->nlits, t, n);
   *off = e->nlits;
   *len = (uint32_t)n;
@@ -942,13 +960,16 @@ static bool literal(emitter *e, uint32_t i, uint64_t *off, uint32_t *len) {
 
 static bool emit(emitter *e, uint32_t i);
 
+/* A constant that one byte compare decides. */
+static bool whole(const node *n) { return n->lit && !n->fz; }
+
 /* Map pairs in the term's key order, so one forward scan finds them all. */
 static bool emit_map(emitter *e, const node *m) {
   parser *p = e->p;
   size_t pos = m->pos;
   uint32_t npairs = m->n;
   struct pair { uint64_t off; uint32_t len, value; size_t pos; } *pairs = NULL;
-  if (npairs && !(pairs = malloc(sizeof *pairs * npairs))) return fail(p, EP_ENOMEM, pos), false;
+  if (npairs && !(pairs = malloc(sizeof *pairs * npairs))) return failb(p, EP_ENOMEM, pos);
   uint32_t k = m->first;
   bool ok = true;
   for (uint32_t j = 0; j < npairs && ok; j++) {
@@ -988,7 +1009,7 @@ static bool emit_map(emitter *e, const node *m) {
 static bool emit(emitter *e, uint32_t i) {
   parser *p = e->p;
   const node *n = &p->nodes[i];
-  if (n->lit) {
+  if (whole(n)) {
     switch (n->kind) {
     case K_ATOM: return push(e, (op){.code = OP_ATOM, .x = n->v.a});
     case K_INT: return push(e, (op){.code = OP_INT, .x = (uint64_t)n->v.i});
@@ -1011,7 +1032,7 @@ static bool emit(emitter *e, uint32_t i) {
       if (!push(e, (op){.code = OP_CONS}) || !emit(e, n->first)) return false;
       uint32_t tail = p->nodes[n->first].next;
       n = &p->nodes[tail];
-      if (n->kind != K_CONS || n->lit) return emit(e, tail);
+      if (n->kind != K_CONS || whole(n)) return emit(e, tail);
     }
   case K_MAP: return emit_map(e, n);
   case K_VAR: {
@@ -1023,7 +1044,8 @@ static bool emit(emitter *e, uint32_t i) {
   }
   case K_ANY: return push(e, (op){.code = n->type == PT_TERM ? OP_SKIP : OP_SKIPT, .type = n->type});
   case K_PIN: return push(e, (op){.code = OP_PIN, .k = (uint16_t)n->n});
-  default: return fail(p, EP_EPARSE, n->pos), false;
+  case K_FLOAT: return push(e, (op){.code = OP_FZERO});
+  default: return failb(p, EP_EPARSE, n->pos);
   }
 }
 
@@ -1112,8 +1134,10 @@ static inline bool type_ok(int type, const uint8_t *t) {
   case PT_INT: return t[0] == T_INT;  /* T_BIG never fits int64 */
   case PT_FLOAT: return t[0] == T_FLOAT;
   case PT_NUMBER: {
+    /* A big beyond the double range is no number here: float/1 rejects it. */
     double d;
-    return t[0] == T_INT || t[0] == T_FLOAT || (t[0] == T_BIG && ep_get_number(mkterm(t), &d) == 0);
+    return t[0] == T_INT || t[0] == T_FLOAT ||
+           (t[0] == T_BIG && ep_get_number(mkterm(t), &d) == 0 && isfinite(d));
   }
   case PT_ATOM: return t[0] == T_ATOM;
   case PT_PID: return t[0] == T_PID;
@@ -1126,6 +1150,18 @@ static inline bool type_ok(int type, const uint8_t *t) {
 /* =:= of the term at t and the n canonical bytes at q. */
 static inline bool same(const uint8_t *t, const uint8_t *q, size_t n) {
   return t[0] == q[0] && ep__tsize(t) == n && memcmp(t, q, n) == 0;
+}
+
+/* =:= of two terms: the bytes decide, except that 0.0 =:= -0.0 (OTP 25),
+ * so a mismatch of something that can hold a float asks ep_exact_equal. */
+static inline bool equal(const uint8_t *t, const uint8_t *q, size_t n) {
+  if (same(t, q, n)) return true;
+  switch (t[0] == q[0] ? t[0] : 0) {
+  case T_FLOAT: case T_TUPLE: case T_LIST: case T_MAP: case T_FUN:
+    return ep_exact_equal(mkterm(t), mkterm(q));
+  default:
+    return false;
+  }
 }
 
 bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, ep_term *vars) {
@@ -1158,6 +1194,10 @@ bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, 
       if (t[0] != T_INT || rd64(t + 1) != o->x) return false;
       t += 9;
       break;
+    case OP_FZERO:
+      if (t[0] != T_FLOAT || rd64(t + 1) << 1 != 0) return false;
+      t += 9;
+      break;
     case OP_LIT:
       if (!same(t, pat->lits + o->x, o->a)) return false;
       t += o->a;
@@ -1171,9 +1211,8 @@ bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, 
       break;
     case OP_EQ: {
       const uint8_t *first = tp(v[o->k]);
-      size_t n = ep__tsize(first);
-      if (!same(t, first, n)) return false;
-      t += n;
+      if (!equal(t, first, ep__tsize(first))) return false;
+      t = ep__tskip(t);
       break;
     }
     case OP_SKIPT:
@@ -1184,9 +1223,8 @@ bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, 
       break;
     case OP_PIN: {
       const uint8_t *q = tp(pins[o->k]);
-      size_t n;
-      if (!q || !same(t, q, n = ep__tsize(q))) return false;
-      t += n;
+      if (!q || !equal(t, q, ep__tsize(q))) return false;
+      t = ep__tskip(t);
       break;
     }
     case OP_MAP:
