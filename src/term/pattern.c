@@ -26,6 +26,8 @@ enum { PT_TERM, PT_INT, PT_FLOAT, PT_NUMBER, PT_ATOM, PT_PID, PT_REF, PT_BIN };
 enum {
   OP_END,     /* success */
   OP_TUPLE,   /* tuple of arity a; the cursor enters it */
+  OP_TAGGED,  /* tuple of arity a whose first element is atom x; the cursor
+                 enters it past that atom (the usual {tag, ...} message) */
   OP_CONS,    /* a list cell; the cursor enters it (head, then tail) */
   OP_NIL,     /* [] */
   OP_ATOM,    /* atom x */
@@ -33,7 +35,13 @@ enum {
   OP_FZERO,   /* 0.0 or -0.0: =:= in OTP 25, so not one byte pattern */
   OP_LIT,     /* literal: the a bytes at lits + x */
   OP_BIND,    /* variable k, first occurrence, any term */
-  OP_BINDT,   /* variable k, first occurrence, of type `type` */
+  OP_BINDT,   /* variable k, first occurrence, of type `type` (::number) */
+  OP_BINT,    /* the same for the fixed-size types: no size computation */
+  OP_BFLOAT,
+  OP_BATOM,
+  OP_BPID,
+  OP_BREF,
+  OP_BBIN,
   OP_EQ,      /* variable k again: =:= its first binding */
   OP_SKIP,    /* _ */
   OP_SKIPT,   /* _::type */
@@ -1021,11 +1029,19 @@ static bool emit(emitter *e, uint32_t i) {
     }
   }
   switch (n->kind) {
-  case K_TUPLE:
-    if (!push(e, (op){.code = OP_TUPLE, .a = n->n})) return false;
-    for (uint32_t c = n->first; c != NONE; c = p->nodes[c].next)
+  case K_TUPLE: {
+    uint32_t c = n->first;
+    const node *head = c == NONE ? NULL : &p->nodes[c];
+    if (head && head->kind == K_ATOM) {
+      if (!push(e, (op){.code = OP_TAGGED, .a = n->n, .x = head->v.a})) return false;
+      c = head->next;
+    } else if (!push(e, (op){.code = OP_TUPLE, .a = n->n})) {
+      return false;
+    }
+    for (; c != NONE; c = p->nodes[c].next)
       if (!emit(e, c)) return false;
     return true;
+  }
   case K_CONS:
     /* Along the tails in a loop: long list patterns must not recurse. */
     for (;;) {
@@ -1038,7 +1054,10 @@ static bool emit(emitter *e, uint32_t i) {
   case K_VAR: {
     uint32_t bit = 1u << n->n, type = p->vars[n->n].type;
     op o = {.code = OP_EQ, .k = (uint16_t)n->n, .type = (uint8_t)type};
-    if (!(e->bound & bit)) o.code = type == PT_TERM ? OP_BIND : OP_BINDT;
+    static const uint8_t bind[] = {
+      [PT_TERM] = OP_BIND, [PT_INT] = OP_BINT, [PT_FLOAT] = OP_BFLOAT, [PT_NUMBER] = OP_BINDT,
+      [PT_ATOM] = OP_BATOM, [PT_PID] = OP_BPID, [PT_REF] = OP_BREF, [PT_BIN] = OP_BBIN};
+    if (!(e->bound & bit)) o.code = bind[type];
     e->bound |= bit;
     return push(e, o);
   }
@@ -1178,6 +1197,38 @@ bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, 
       if (t[0] != T_TUPLE || rd32(t + 1) != o->a) return false;
       t += HDR_TUPLE;
       break;
+    case OP_TAGGED:
+      if (t[0] != T_TUPLE || rd32(t + 1) != o->a || t[HDR_TUPLE] != T_ATOM ||
+          rd32(t + HDR_TUPLE + 1) != (uint32_t)o->x)
+        return false;
+      t += HDR_TUPLE + 5;
+      break;
+    case OP_BINT:
+    case OP_BFLOAT:
+      if (t[0] != (o->code == OP_BINT ? T_INT : T_FLOAT)) return false;
+      v[o->k] = mkterm(t);
+      t += 9;
+      break;
+    case OP_BATOM:
+      if (t[0] != T_ATOM) return false;
+      v[o->k] = mkterm(t);
+      t += 5;
+      break;
+    case OP_BPID:
+      if (t[0] != T_PID) return false;
+      v[o->k] = mkterm(t);
+      t += SZ_PID;
+      break;
+    case OP_BREF:
+      if (t[0] != T_REF) return false;
+      v[o->k] = mkterm(t);
+      t += 10 + 4 * (size_t)t[9];
+      break;
+    case OP_BBIN:
+      if (t[0] != T_BIN) return false;
+      v[o->k] = mkterm(t);
+      t += 5 + (size_t)rd32(t + 1);
+      break;
     case OP_CONS:
       if (t[0] != T_LIST) return false;
       t += HDR_LIST;
@@ -1251,32 +1302,50 @@ bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, 
 
 /* ------------------------------------------------------------- binding -- */
 
+/* One output; false if t is not of the type (vars not from a match). The
+ * common types are read in place: this runs after every receive. */
+static inline bool bind1(int type, const uint8_t *t, void *out, int *rc) {
+  switch (type) {
+  case PT_TERM: if (out) *(ep_term *)out = mkterm(t); return true;
+  case PT_INT:
+    if (t[0] != T_INT) return false;
+    if (out) *(int64_t *)out = (int64_t)rd64(t + 1);
+    return true;
+  case PT_FLOAT:
+    if (t[0] != T_FLOAT) return false;
+    if (out) memcpy(out, t + 1, sizeof(double));
+    return true;
+  case PT_ATOM:
+    if (t[0] != T_ATOM) return false;
+    if (out) *(ep_atom *)out = rd32(t + 1);
+    return true;
+  case PT_PID:
+    if (t[0] != T_PID) return false;
+    if (out) *(ep_pid *)out = (ep_pid){.node = rd32(t + 1), .creation = rd32(t + 5),
+                                       .id = rd32(t + 9), .serial = rd32(t + 13)};
+    return true;
+  case PT_BIN:
+    if (t[0] != T_BIN) return false;
+    if (out) *(ep_bin *)out = (ep_bin){.data = t + 5, .size = rd32(t + 1)};
+    return true;
+  case PT_REF:
+    return t[0] == T_REF && (!out || ep_get_ref(mkterm(t), out) == 0);
+  case PT_NUMBER:
+    if (!type_ok(PT_NUMBER, t)) return false;
+    if (out && ep_get_number(mkterm(t), out) < 0) *rc = EP_ERANGE;
+    return true;
+  default:
+    return false;
+  }
+}
+
 int ep_pattern_vbind(const ep_pattern *p, const ep_term *vars, va_list ap) {
   if (!p || (!vars && p->nvars)) return EP_EINVAL;
   int rc = 0;
   for (int k = 0; k < p->nvars; k++) {
+    void *out = va_arg(ap, void *);  /* NULL: the caller does not want this one */
     const uint8_t *t = tp(vars[k]);
-    void *out = va_arg(ap, void *);
-    if (!t || !type_ok(p->vtype[k], t)) {
-      rc = EP_EBADTERM;
-      continue;
-    }
-    if (!out) continue;  /* NULL: the caller does not want this one */
-    switch (p->vtype[k]) {
-    case PT_TERM: *(ep_term *)out = vars[k]; break;
-    case PT_INT: *(int64_t *)out = (int64_t)rd64(t + 1); break;
-    case PT_FLOAT: memcpy(out, t + 1, sizeof(double)); break;
-    case PT_NUMBER:
-      if (t[0] == T_INT) *(double *)out = (double)(int64_t)rd64(t + 1);
-      else if (t[0] == T_FLOAT) memcpy(out, t + 1, sizeof(double));
-      else rc = ep_get_number(vars[k], out) < 0 ? EP_ERANGE : rc;
-      break;
-    case PT_ATOM: *(ep_atom *)out = rd32(t + 1); break;
-    case PT_PID: if (ep_get_pid(vars[k], out) < 0) rc = EP_EBADTERM; break;
-    case PT_REF: if (ep_get_ref(vars[k], out) < 0) rc = EP_EBADTERM; break;
-    case PT_BIN: if (ep_get_binary(vars[k], out) < 0) rc = EP_EBADTERM; break;
-    default: break;
-    }
+    if (!t || !bind1(p->vtype[k], t, out, &rc)) rc = EP_EBADTERM;
   }
   return rc;
 }
