@@ -1183,122 +1183,128 @@ static inline bool equal(const uint8_t *t, const uint8_t *q, size_t n) {
   }
 }
 
+/* The matcher dispatches with GNU C's labels as values: every op ends in
+ * its own indirect jump to the next op, which the CPU predicts far better
+ * than one shared switch (measured: half the time for {tag, N, P}). */
+#define NEXT(n)                                                                \
+  do {                                                                         \
+    t += (n);                                                                  \
+    goto *jump[(++o)->code];                                                   \
+  } while (0)
+#define FAIL_IF(c)                                                             \
+  do {                                                                         \
+    if (c) return false;                                                       \
+  } while (0)
+
 bool ep_pattern_match(const ep_pattern *pat, ep_term term, const ep_term *pins, ep_term *vars) {
+  static const void *const jump[] = {
+    [OP_END] = &&end,       [OP_TUPLE] = &&tuple,   [OP_TAGGED] = &&tagged,
+    [OP_CONS] = &&cons,     [OP_NIL] = &&nil,       [OP_ATOM] = &&atom,
+    [OP_INT] = &&integer,   [OP_FZERO] = &&fzero,   [OP_LIT] = &&lit,
+    [OP_BIND] = &&bind,     [OP_BINDT] = &&bindt,   [OP_BINT] = &&bint,
+    [OP_BFLOAT] = &&bfloat, [OP_BATOM] = &&batom,   [OP_BPID] = &&bpid,
+    [OP_BREF] = &&bref,     [OP_BBIN] = &&bbin,     [OP_EQ] = &&eq,
+    [OP_SKIP] = &&skip,     [OP_SKIPT] = &&skipt,   [OP_PIN] = &&pin,
+    [OP_MAP] = &&map,       [OP_KEY] = &&key,       [OP_MAPEND] = &&mapend};
   ep_term scratch_vars[EP_PATTERN_MAX_VARS];
   const uint8_t *map_end[MAP_DEPTH];
   int md = 0;
   ep_term *v = vars ? vars : scratch_vars;
   const uint8_t *t = tp(term);
+  const op *o = pat->ops;
   if (EP_UNLIKELY(!t || (pat->npins && !pins))) return false;
-  for (const op *o = pat->ops;; o++) {
-    switch (o->code) {
-    case OP_END: return true;
-    case OP_TUPLE:
-      if (t[0] != T_TUPLE || rd32(t + 1) != o->a) return false;
-      t += HDR_TUPLE;
-      break;
-    case OP_TAGGED:
-      if (t[0] != T_TUPLE || rd32(t + 1) != o->a || t[HDR_TUPLE] != T_ATOM ||
-          rd32(t + HDR_TUPLE + 1) != (uint32_t)o->x)
-        return false;
-      t += HDR_TUPLE + 5;
-      break;
-    case OP_BINT:
-    case OP_BFLOAT:
-      if (t[0] != (o->code == OP_BINT ? T_INT : T_FLOAT)) return false;
-      v[o->k] = mkterm(t);
-      t += 9;
-      break;
-    case OP_BATOM:
-      if (t[0] != T_ATOM) return false;
-      v[o->k] = mkterm(t);
-      t += 5;
-      break;
-    case OP_BPID:
-      if (t[0] != T_PID) return false;
-      v[o->k] = mkterm(t);
-      t += SZ_PID;
-      break;
-    case OP_BREF:
-      if (t[0] != T_REF) return false;
-      v[o->k] = mkterm(t);
-      t += 10 + 4 * (size_t)t[9];
-      break;
-    case OP_BBIN:
-      if (t[0] != T_BIN) return false;
-      v[o->k] = mkterm(t);
-      t += 5 + (size_t)rd32(t + 1);
-      break;
-    case OP_CONS:
-      if (t[0] != T_LIST) return false;
-      t += HDR_LIST;
-      break;
-    case OP_NIL:
-      if (t[0] != T_NIL) return false;
-      t += 1;
-      break;
-    case OP_ATOM:
-      if (t[0] != T_ATOM || rd32(t + 1) != (uint32_t)o->x) return false;
-      t += 5;
-      break;
-    case OP_INT:
-      if (t[0] != T_INT || rd64(t + 1) != o->x) return false;
-      t += 9;
-      break;
-    case OP_FZERO:
-      if (t[0] != T_FLOAT || rd64(t + 1) << 1 != 0) return false;
-      t += 9;
-      break;
-    case OP_LIT:
-      if (!same(t, pat->lits + o->x, o->a)) return false;
-      t += o->a;
-      break;
-    case OP_BINDT:
-      if (!type_ok(o->type, t)) return false;
-      /* fall through */
-    case OP_BIND:
-      v[o->k] = mkterm(t);
-      t = ep__tskip(t);
-      break;
-    case OP_EQ: {
-      const uint8_t *first = tp(v[o->k]);
-      if (!equal(t, first, ep__tsize(first))) return false;
-      t = ep__tskip(t);
-      break;
-    }
-    case OP_SKIPT:
-      if (!type_ok(o->type, t)) return false;
-      /* fall through */
-    case OP_SKIP:
-      t = ep__tskip(t);
-      break;
-    case OP_PIN: {
-      const uint8_t *q = tp(pins[o->k]);
-      if (!q || !equal(t, q, ep__tsize(q))) return false;
-      t = ep__tskip(t);
-      break;
-    }
-    case OP_MAP:
-      if (t[0] != T_MAP || rd32(t + 1) < o->a) return false;
-      map_end[md++] = t + HDR_MAP + rd32(t + 5);
-      t += HDR_MAP;
-      break;
-    case OP_KEY: {
-      /* Keys are sorted in both, so the scan goes on from the last one found. */
-      const uint8_t *end = map_end[md - 1], *key = pat->lits + o->x;
-      while (t < end && !same(t, key, o->a)) t = ep__tskip(ep__tskip(t));
-      if (t >= end) return false;
-      t += o->a;
-      break;
-    }
-    case OP_MAPEND:
-      t = map_end[--md];
-      break;
-    default:
-      return false;
-    }
-  }
+  goto *jump[o->code];
+
+end:
+  return true;
+tuple:
+  FAIL_IF(t[0] != T_TUPLE || rd32(t + 1) != o->a);
+  NEXT(HDR_TUPLE);
+tagged:
+  FAIL_IF(t[0] != T_TUPLE || rd32(t + 1) != o->a || t[HDR_TUPLE] != T_ATOM ||
+          rd32(t + HDR_TUPLE + 1) != (uint32_t)o->x);
+  NEXT(HDR_TUPLE + 5);
+cons:
+  FAIL_IF(t[0] != T_LIST);
+  NEXT(HDR_LIST);
+nil:
+  FAIL_IF(t[0] != T_NIL);
+  NEXT(1);
+atom:
+  FAIL_IF(t[0] != T_ATOM || rd32(t + 1) != (uint32_t)o->x);
+  NEXT(5);
+integer:
+  FAIL_IF(t[0] != T_INT || rd64(t + 1) != o->x);
+  NEXT(9);
+fzero:
+  FAIL_IF(t[0] != T_FLOAT || rd64(t + 1) << 1 != 0);
+  NEXT(9);
+lit:
+  FAIL_IF(!same(t, pat->lits + o->x, o->a));
+  NEXT(o->a);
+bindt:
+  FAIL_IF(!type_ok(o->type, t));
+  /* fall through */
+bind:
+  v[o->k] = mkterm(t);
+  NEXT(ep__tsize(t));
+bint:
+  FAIL_IF(t[0] != T_INT);
+  v[o->k] = mkterm(t);
+  NEXT(9);
+bfloat:
+  FAIL_IF(t[0] != T_FLOAT);
+  v[o->k] = mkterm(t);
+  NEXT(9);
+batom:
+  FAIL_IF(t[0] != T_ATOM);
+  v[o->k] = mkterm(t);
+  NEXT(5);
+bpid:
+  FAIL_IF(t[0] != T_PID);
+  v[o->k] = mkterm(t);
+  NEXT(SZ_PID);
+bref:
+  FAIL_IF(t[0] != T_REF);
+  v[o->k] = mkterm(t);
+  NEXT(10 + 4 * (size_t)t[9]);
+bbin:
+  FAIL_IF(t[0] != T_BIN);
+  v[o->k] = mkterm(t);
+  NEXT(5 + (size_t)rd32(t + 1));
+eq: {
+  const uint8_t *first = tp(v[o->k]);
+  FAIL_IF(!equal(t, first, ep__tsize(first)));
+  NEXT(ep__tsize(t));
 }
+skipt:
+  FAIL_IF(!type_ok(o->type, t));
+  /* fall through */
+skip:
+  NEXT(ep__tsize(t));
+pin: {
+  const uint8_t *q = tp(pins[o->k]);
+  FAIL_IF(!q || !equal(t, q, ep__tsize(q)));
+  NEXT(ep__tsize(t));
+}
+map:
+  FAIL_IF(t[0] != T_MAP || rd32(t + 1) < o->a);
+  map_end[md++] = t + HDR_MAP + rd32(t + 5);
+  NEXT(HDR_MAP);
+key: {
+  /* Keys are sorted in both, so the scan goes on from the last one found. */
+  const uint8_t *stop = map_end[md - 1], *k = pat->lits + o->x;
+  while (t < stop && !same(t, k, o->a)) t = ep__tskip(ep__tskip(t));
+  FAIL_IF(t >= stop);
+  NEXT(o->a);
+}
+mapend:
+  t = map_end[--md];
+  NEXT(0);
+}
+
+#undef NEXT
+#undef FAIL_IF
 
 /* ------------------------------------------------------------- binding -- */
 
