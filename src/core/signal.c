@@ -482,12 +482,9 @@ _Noreturn void ep_error(ep_term reason) {
   throw_exit(p, (ep_term)(void *)b, true);
 }
 
-int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason) {
-  ep__proc *p = ep__self();
-  if (!p) {
-    fn(ctx);
-    return 0;
-  }
+/* Separate from ep_catch so that nothing setjmp could clobber lives here:
+ * p is a parameter never written after setjmp. */
+static EP_NOINLINE int catch_run(ep__proc *p, void (*fn)(void *ctx), void *ctx, ep_term *reason) {
   ep__catch c;
   c.up = p->catch_top;
   p->catch_top = &c;
@@ -496,9 +493,17 @@ int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason) {
     p->catch_top = c.up;
     return 0;
   }
-  p = ep__self();   /* may have moved to another worker */
-  if (reason) *reason = p->caught;
+  if (reason) *reason = p->caught;   /* the thrower popped the frame */
   return 1;
+}
+
+int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason) {
+  ep__proc *p = ep__self();
+  if (!p) {
+    fn(ctx);
+    return 0;
+  }
+  return catch_run(p, fn, ctx, reason);
 }
 
 int ep_exit_signal(ep_pid to, ep_term reason) {

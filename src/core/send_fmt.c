@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * format.c - formatted sends: the message is built straight into its
+ * send_fmt.c - formatted sends: the message is built straight into its
  * mailbox block (the builder's headroom holds the block header), so
  * ep_send_fmt costs one allocation and no copy. Owns nothing.
  */
