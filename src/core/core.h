@@ -157,7 +157,7 @@ typedef struct ep__proc {
   bool timed_out;                   /* MK_TIMEOUT of the current generation seen */
   bool job_done;                    /* MK_DONE seen */
   bool mark_set;                    /* receive marker set (ep_recv_mark) */
-  bool overflowed;                  /* hit its guard page or lost its canary */
+  bool overflowed;                  /* hit its guard page, or switched out below its stack */
   bool crashed;                     /* ended by an uncaught ep_error: logged */
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
   /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
@@ -193,7 +193,7 @@ typedef struct ep__proc {
   ep__link *links;
   ep__mon *mons;                    /* monitors this process holds (watcher side) */
   ep__mon *mon_by;                  /* monitors on this process (target side) */
-  ep_atom name;                     /* registered name (registry lock) */
+  _Atomic ep_atom name;             /* registered name: written under the registry lock */
   uint64_t retire_epoch;            /* QSBR epoch of retirement */
 #ifdef EP_TSAN
   void *tsan_fiber;
@@ -210,9 +210,9 @@ typedef struct ep__proc {
 struct ep__worker {
   void *sched_sp;                   /* the scheduler loop's saved stack pointer */
   ep__proc *cur;                    /* running process, or NULL */
-  /* run queue: owner pushes at tail; owner and thieves take at head (CAS) */
-  _Atomic uint32_t rq_head, rq_tail;
-  _Atomic(ep__proc *) rq[EP_RUNQ_SIZE];
+  /* run queue: Chase-Lev deque; owner at the bottom, thieves at the top */
+  _Atomic int64_t dq_top, dq_bottom;
+  _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
   _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong, spawn) */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
@@ -285,7 +285,9 @@ typedef struct ep__rt {
   _Atomic uint32_t quit;            /* workers leave their loop */
   _Atomic uint32_t empty_word;      /* bumped when nprocs reaches 0 while stopping */
   pthread_mutex_t chunk_lock;
-  void **chunks;                    /* PCB chunks, freed at stop */
+  void **chunks;                    /* PCB mappings, released at stop */
+  void *pcb_carve;                  /* next free bytes of the last mapping */
+  size_t pcb_carve_left;
   size_t nchunks, capchunks;
   _Atomic uint64_t ref_global;
 } ep__rt;
@@ -352,7 +354,7 @@ void ep__stack_put(ep__worker *w, ep__stack *s);
 void *ep__stack_top(ep__stack *s);
 void *ep__stack_lo(ep__stack *s);
 size_t ep__stack_usable(ep__stack *s);
-bool ep__stack_canary_ok(ep__stack *s);
+bool ep__stack_sp_ok(ep__stack *s, const void *sp);
 bool ep__stack_in_guard(ep__stack *s, const void *addr);
 void ep__stacks_free_all(void);
 void ep__stack_flush_worker(ep__worker *w);

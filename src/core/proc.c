@@ -99,6 +99,36 @@ static void slot_free(ep__worker *w, uint32_t id) {
 /* ------------------------------------------------------------------ PCBs -- */
 
 #define PCB_CHUNK 64
+#define PCB_REGION (64u << 20)    /* bytes per PCB mapping */
+
+/* PCBs come from large mappings carved in chunks of PCB_CHUNK (malloc
+ * would map each big chunk separately: one mapping per 64 processes). */
+static ep__proc *carve_chunk(int n) {
+  size_t want = (size_t)n * sizeof(ep__proc);
+  pthread_mutex_lock(&RT->chunk_lock);
+  if (RT->pcb_carve_left < want) {
+    void *r = ep__os_reserve(PCB_REGION);
+    if (!r || RT->nchunks == RT->capchunks) {
+      size_t cap = RT->capchunks ? RT->capchunks * 2 : 64;
+      void **c = r ? realloc(RT->chunks, cap * sizeof *c) : NULL;
+      if (!c) {
+        if (r) ep__os_release(r, PCB_REGION);
+        pthread_mutex_unlock(&RT->chunk_lock);
+        return NULL;
+      }
+      RT->chunks = c;
+      RT->capchunks = cap;
+    }
+    RT->chunks[RT->nchunks++] = r;
+    RT->pcb_carve = r;
+    RT->pcb_carve_left = PCB_REGION;
+  }
+  ep__proc *chunk = RT->pcb_carve;
+  RT->pcb_carve = (char *)RT->pcb_carve + want;
+  RT->pcb_carve_left -= want;
+  pthread_mutex_unlock(&RT->chunk_lock);
+  return chunk;
+}
 
 static ep__proc *pcb_alloc(ep__worker *w) {
   if (w && w->pcb_free) {
@@ -106,24 +136,10 @@ static ep__proc *pcb_alloc(ep__worker *w) {
     w->pcb_free = p->qnext;
     return p;
   }
-  ep__proc *chunk = aligned_alloc(64, PCB_CHUNK * sizeof(ep__proc));
+  int n = w ? PCB_CHUNK : 1;   /* a foreign spawner has no cache */
+  ep__proc *chunk = carve_chunk(n);
   if (!chunk) return NULL;
-  pthread_mutex_lock(&RT->chunk_lock);
-  if (RT->nchunks == RT->capchunks) {
-    size_t cap = RT->capchunks ? RT->capchunks * 2 : 64;
-    void **c = realloc(RT->chunks, cap * sizeof *c);
-    if (!c) {
-      pthread_mutex_unlock(&RT->chunk_lock);
-      free(chunk);
-      return NULL;
-    }
-    RT->chunks = c;
-    RT->capchunks = cap;
-  }
-  RT->chunks[RT->nchunks++] = chunk;
-  pthread_mutex_unlock(&RT->chunk_lock);
-  int keep = w ? PCB_CHUNK : 1;   /* a foreign spawner cannot cache: use one */
-  for (int i = 1; i < keep; i++) {
+  for (int i = 1; i < n; i++) {
     chunk[i].qnext = w->pcb_free;
     w->pcb_free = &chunk[i];
   }
@@ -172,8 +188,10 @@ void ep__quiescent(ep__worker *w) {
 /* At ep_stop, when no thread runs: free what dead mailboxes still hold,
  * then every PCB chunk. */
 void ep__table_free_all(void) {
-  for (size_t i = 0; i < RT->nchunks; i++) free(RT->chunks[i]);
+  for (size_t i = 0; i < RT->nchunks; i++) ep__os_release(RT->chunks[i], PCB_REGION);
   free(RT->chunks);
+  RT->pcb_carve = NULL;
+  RT->pcb_carve_left = 0;
   RT->chunks = NULL;
   RT->nchunks = RT->capchunks = 0;
   if (RT->slots) ep__os_release(RT->slots, (size_t)RT->nslots * sizeof(ep__slot));
@@ -230,7 +248,6 @@ static void pcb_init(ep__proc *p, uint32_t id) {
   p->id = id;
   p->serial = RT->slots[id].serial;
   ep__mq_init(p);
-  p->name = 0;
 }
 
 /* Makes a process and makes it runnable; links/monitors with the caller

@@ -71,13 +71,15 @@ int ep_register(ep_atom name, ep_pid pid) {
   int rc = EP_EBADARG;
   pthread_mutex_lock(&R.lock);
   ep__proc *p = ep__lookup(pid);
-  if (p && !atomic_load_explicit(&p->exiting, memory_order_acquire) && !p->name &&
+  /* seq_cst: see ep__registry_release */
+  if (p && !atomic_load_explicit(&p->exiting, memory_order_seq_cst) &&
+      !atomic_load_explicit(&p->name, memory_order_relaxed) &&
       !find_locked(name) && (R.n + 1 < R.cap / 2 || grow_locked())) {
     size_t i = home(name);
     while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
     R.tab[i] = (entry){name, pid};
     R.n++;
-    p->name = name;
+    atomic_store_explicit(&p->name, name, memory_order_seq_cst);
     rc = 0;
   }
   pthread_mutex_unlock(&R.lock);
@@ -92,7 +94,8 @@ int ep_unregister(ep_atom name) {
   entry *e = find_locked(name);
   if (e) {
     ep__proc *p = ep__lookup(e->pid);
-    if (p && p->name == name) p->name = 0;
+    if (p && atomic_load_explicit(&p->name, memory_order_relaxed) == name)
+      atomic_store_explicit(&p->name, 0, memory_order_relaxed);
     remove_locked(e);
     rc = 0;
   }
@@ -123,17 +126,22 @@ long ep_registered(ep_atom *out, long cap) {
 
 ep_atom ep__registered_name(ep__proc *p) {
   pthread_mutex_lock(&R.lock);
-  ep_atom a = p->name;
+  ep_atom a = atomic_load_explicit(&p->name, memory_order_relaxed);
   pthread_mutex_unlock(&R.lock);
   return a;
 }
 
+/* Called by death after exiting is set. Either ep_register saw exiting
+ * and refused, or its name store is visible here (both seq_cst), so the
+ * common nameless death needs no lock. */
 void ep__registry_release(ep__proc *p) {
+  if (!atomic_load_explicit(&p->name, memory_order_seq_cst)) return;
   pthread_mutex_lock(&R.lock);
-  if (p->name) {
-    entry *e = find_locked(p->name);
-    if (e) remove_locked(e);
-    p->name = 0;
+  ep_atom a = atomic_load_explicit(&p->name, memory_order_relaxed);
+  if (a) {
+    entry *e = find_locked(a);
+    if (e && ep_pid_eq(e->pid, ep__pid(p))) remove_locked(e);
+    atomic_store_explicit(&p->name, 0, memory_order_relaxed);
   }
   pthread_mutex_unlock(&R.lock);
 }

@@ -138,11 +138,15 @@ static void handler_entry(void *arg) {
 
 /* ---------------------------------------------------------- run queues -- */
 
-static inline ep__proc *rq_load(ep__worker *w, uint32_t i) {
-  return atomic_load_explicit(&w->rq[i % EP_RUNQ_SIZE], memory_order_relaxed);
-}
-static inline void rq_store(ep__worker *w, uint32_t i, ep__proc *p) {
-  atomic_store_explicit(&w->rq[i % EP_RUNQ_SIZE], p, memory_order_relaxed);
+/* The local queue is a Chase-Lev work-stealing deque (Le et al., "Correct
+ * and efficient work-stealing for weak memory models", PPoPP 2013): the
+ * owner pushes and takes at the bottom (newest first: a freshly spawned
+ * tree runs depth first and stays small and cache-hot), thieves take from
+ * the top (oldest first: the biggest pieces of work). Fairness comes from
+ * the budget: a process that used its slice goes to the global FIFO. */
+
+static inline ep__proc *dq_load(ep__worker *w, int64_t i) {
+  return atomic_load_explicit(&w->dq[i & (EP_RUNQ_SIZE - 1)], memory_order_relaxed);
 }
 
 static void maybe_wakep(void) {
@@ -151,24 +155,84 @@ static void maybe_wakep(void) {
     ep__wakep();
 }
 
-/* Full ring: move half of it and p to the global queue (Go's runqputslow). */
-static bool runq_put_slow(ep__worker *w, ep__proc *p, uint32_t h, uint32_t t) {
-  uint32_t n = (t - h) / 2;
-  ep__proc *batch[EP_RUNQ_SIZE / 2 + 1];
-  for (uint32_t i = 0; i < n; i++) batch[i] = rq_load(w, h + i);
-  if (!atomic_compare_exchange_strong_explicit(&w->rq_head, &h, h + n, memory_order_acq_rel,
-                                               memory_order_relaxed))
-    return false;
-  batch[n++] = p;
-  for (uint32_t i = 0; i + 1 < n; i++) batch[i]->qnext = batch[i + 1];
-  batch[n - 1]->qnext = NULL;
+static void global_put_list(ep__proc *first, ep__proc *last, long n) {
+  last->qnext = NULL;
   pthread_mutex_lock(&RT->gq_lock);
-  if (RT->gq_tail) RT->gq_tail->qnext = batch[0];
-  else RT->gq_head = batch[0];
-  RT->gq_tail = batch[n - 1];
+  if (RT->gq_tail) RT->gq_tail->qnext = first;
+  else RT->gq_head = first;
+  RT->gq_tail = last;
   atomic_fetch_add_explicit(&RT->gq_n, n, memory_order_relaxed);
   pthread_mutex_unlock(&RT->gq_lock);
-  return true;
+}
+
+/* One item from the top of v's deque; NULL if empty, or if a race was lost
+ * (*lost set). */
+static ep__proc *dq_steal(ep__worker *v, bool *lost) {
+  int64_t t = atomic_load_explicit(&v->dq_top, memory_order_acquire);
+  atomic_thread_fence(memory_order_seq_cst);
+  /* acquire: pairs with the owner's release store of bottom in dq_push */
+  int64_t b = atomic_load_explicit(&v->dq_bottom, memory_order_acquire);
+  if (t >= b) return NULL;
+  ep__proc *p = dq_load(v, t);
+  if (!atomic_compare_exchange_strong_explicit(&v->dq_top, &t, t + 1, memory_order_seq_cst,
+                                               memory_order_relaxed)) {
+    *lost = true;
+    return NULL;
+  }
+  return p;
+}
+
+/* Full deque: the older half goes to the global queue, taken from our own
+ * top the way a thief would. */
+static void dq_spill(ep__worker *w) {
+  ep__proc *first = NULL, *last = NULL;
+  long n = 0;
+  for (int i = 0; i < EP_RUNQ_SIZE / 2; i++) {
+    bool lost = false;
+    ep__proc *p = dq_steal(w, &lost);
+    if (!p) {
+      if (lost) continue;
+      break;
+    }
+    if (last) last->qnext = p;
+    else first = p;
+    last = p;
+    n++;
+  }
+  if (n) global_put_list(first, last, n);
+}
+
+static void dq_push(ep__worker *w, ep__proc *p) {
+  int64_t b = atomic_load_explicit(&w->dq_bottom, memory_order_relaxed);
+  int64_t t = atomic_load_explicit(&w->dq_top, memory_order_acquire);
+  if (b - t >= EP_RUNQ_SIZE) {
+    dq_spill(w);
+    t = atomic_load_explicit(&w->dq_top, memory_order_acquire);
+  }
+  atomic_store_explicit(&w->dq[b & (EP_RUNQ_SIZE - 1)], p, memory_order_relaxed);
+  /* release: a thief that sees the new bottom sees the entry and the PCB */
+  atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_release);
+}
+
+static ep__proc *dq_take(ep__worker *w) {
+  int64_t b = atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) - 1;
+  atomic_store_explicit(&w->dq_bottom, b, memory_order_relaxed);
+  /* seq_cst: orders our claim on bottom before reading top (a thief does
+   * the converse), so the last item goes to exactly one of us */
+  atomic_thread_fence(memory_order_seq_cst);
+  int64_t t = atomic_load_explicit(&w->dq_top, memory_order_relaxed);
+  if (t > b) {
+    atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_relaxed);
+    return NULL;
+  }
+  ep__proc *p = dq_load(w, b);
+  if (t == b) {
+    if (!atomic_compare_exchange_strong_explicit(&w->dq_top, &t, t + 1, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+      p = NULL;
+    atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_relaxed);
+  }
+  return p;
 }
 
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
@@ -176,50 +240,29 @@ void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
     p = atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
     if (!p) return;
   }
-  for (;;) {
-    uint32_t h = atomic_load_explicit(&w->rq_head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-    if (t - h < EP_RUNQ_SIZE) {
-      rq_store(w, t, p);
-      /* release: a thief that sees the new tail sees the entry */
-      atomic_store_explicit(&w->rq_tail, t + 1, memory_order_release);
-      break;
-    }
-    if (runq_put_slow(w, p, h, t)) break;
-  }
+  dq_push(w, p);
   maybe_wakep();
 }
 
-static ep__proc *local_get(ep__worker *w) {
+static ep__proc *local_get(ep__worker *w, bool *from_next) {
   if (atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
     ep__proc *p = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
-    if (p) return p;
-  }
-  for (;;) {
-    uint32_t h = atomic_load_explicit(&w->rq_head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-    if (h == t) return NULL;
-    ep__proc *p = rq_load(w, h);
-    if (atomic_compare_exchange_weak_explicit(&w->rq_head, &h, h + 1, memory_order_acq_rel,
-                                              memory_order_relaxed))
+    if (p) {
+      *from_next = true;
       return p;
+    }
   }
+  return dq_take(w);
 }
 
 void ep__global_put(ep__proc *p) {
-  p->qnext = NULL;
-  pthread_mutex_lock(&RT->gq_lock);
-  if (RT->gq_tail) RT->gq_tail->qnext = p;
-  else RT->gq_head = p;
-  RT->gq_tail = p;
-  atomic_fetch_add_explicit(&RT->gq_n, 1, memory_order_relaxed);
-  pthread_mutex_unlock(&RT->gq_lock);
+  global_put_list(p, p, 1);
   /* seq_cst: pairs with the fence of a worker going idle (see park) */
   atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(&RT->nidle, memory_order_relaxed) > 0) ep__wakep();
 }
 
-/* Takes a fair share of the global queue: one to run, the rest into w's ring. */
+/* Takes a fair share of the global queue: one to run, the rest into w's deque. */
 static ep__proc *global_get(ep__worker *w) {
   if (atomic_load_explicit(&RT->gq_n, memory_order_relaxed) == 0) return NULL;
   pthread_mutex_lock(&RT->gq_lock);
@@ -231,51 +274,38 @@ static ep__proc *global_get(ep__worker *w) {
   long n = atomic_load_explicit(&RT->gq_n, memory_order_relaxed);
   long share = n / atomic_load_explicit(&RT->nworkers, memory_order_relaxed) + 1;
   if (share > EP_RUNQ_SIZE / 2) share = EP_RUNQ_SIZE / 2;
-  RT->gq_head = p->qnext;
+  ep__proc *last = p;
   long taken = 1;
-  uint32_t t = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-  uint32_t h = atomic_load_explicit(&w->rq_head, memory_order_acquire);
-  while (taken < share && RT->gq_head && t - h < EP_RUNQ_SIZE) {
-    ep__proc *q = RT->gq_head;
-    RT->gq_head = q->qnext;
-    rq_store(w, t++, q);
+  while (taken < share && last->qnext) {
+    last = last->qnext;
     taken++;
   }
+  RT->gq_head = last->qnext;
   if (!RT->gq_head) RT->gq_tail = NULL;
   atomic_fetch_sub_explicit(&RT->gq_n, taken, memory_order_relaxed);
-  atomic_store_explicit(&w->rq_tail, t, memory_order_release);
   pthread_mutex_unlock(&RT->gq_lock);
+  /* oldest runs now; the rest go in so that the next oldest is taken next */
+  ep__proc *rest[EP_RUNQ_SIZE / 2];
+  long k = 0;
+  for (ep__proc *q = p->qnext; k < taken - 1; q = q->qnext) rest[k++] = q;
+  while (k > 0) dq_push(w, rest[--k]);
   return p;
 }
 
-/* Steals half of v's ring into w's (Go's runqgrab). A stuck victim's
- * runnext may be taken too. */
-static ep__proc *steal_from(ep__worker *w, ep__worker *v) {
-  for (;;) {
-    uint32_t h = atomic_load_explicit(&v->rq_head, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&v->rq_tail, memory_order_acquire);
-    uint32_t n = t - h;
-    n -= n / 2;
-    if (n == 0) {
-      if (atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
-        ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
-        if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
-                                                         memory_order_relaxed))
-          return p;
-      }
-      return NULL;
-    }
-    if (n > EP_RUNQ_SIZE / 2) continue;     /* torn read of head/tail: retry */
-    uint32_t wt = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
-    for (uint32_t i = 0; i < n; i++) rq_store(w, wt + i, rq_load(v, h + i));
-    if (atomic_compare_exchange_strong_explicit(&v->rq_head, &h, h + n, memory_order_acq_rel,
-                                                memory_order_relaxed)) {
-      n--;
-      ep__proc *p = rq_load(w, wt + n);
-      if (n) atomic_store_explicit(&w->rq_tail, wt + n, memory_order_release);
-      return p;
-    }
+static ep__proc *steal_from(ep__worker *v) {
+  for (int tries = 0; tries < 4; tries++) {
+    bool lost = false;
+    ep__proc *p = dq_steal(v, &lost);
+    if (p) return p;
+    if (!lost) break;
   }
+  if (atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
+    ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
+    if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
+                                                     memory_order_relaxed))
+      return p;
+  }
+  return NULL;
 }
 
 static ep__proc *steal(ep__worker *w) {
@@ -286,11 +316,16 @@ static ep__proc *steal(ep__worker *w) {
     for (int i = 0; i < n; i++) {
       ep__worker *v = RT->workers[(start + i) % n];
       if (v == w) continue;
-      ep__proc *p = steal_from(w, v);
+      ep__proc *p = steal_from(v);
       if (p) return p;
     }
   }
   return NULL;
+}
+
+static bool has_queued(ep__worker *v) {
+  return atomic_load_explicit(&v->dq_bottom, memory_order_relaxed) >
+         atomic_load_explicit(&v->dq_top, memory_order_relaxed);
 }
 
 static bool work_visible(ep__worker *w) {
@@ -299,9 +334,7 @@ static bool work_visible(ep__worker *w) {
   for (int i = 0; i < n; i++) {
     ep__worker *v = RT->workers[i];
     if (v == w) continue;
-    if (atomic_load_explicit(&v->rq_tail, memory_order_relaxed) !=
-        atomic_load_explicit(&v->rq_head, memory_order_relaxed))
-      return true;
+    if (has_queued(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
         atomic_load_explicit(&v->runnext, memory_order_relaxed))
       return true;
@@ -393,12 +426,17 @@ static void park(ep__worker *w) {
   ep__service_kick();
 }
 
-static ep__proc *find_work(ep__worker *w) {
+/* The next process to run; *fresh_slice is false when it inherits the
+ * running slice (taken from runnext: a ping-pong pair shares one slice, so
+ * it cannot starve the queue, as in Go). */
+static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
   for (;;) {
     if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
     ep__proc *p = NULL;
+    bool from_next = false;
     if (++w->tick % 61 == 0) p = global_get(w);
-    if (!p) p = local_get(w);
+    if (!p) p = local_get(w, &from_next);
+    *fresh_slice = !from_next;
     if (!p) p = global_get(w);
     if (!p) {
       if (!w->spinning) {
@@ -436,7 +474,8 @@ static bool give_stack(ep__worker *w, ep__proc *p) {
   return true;
 }
 
-static void run(ep__worker *w, ep__proc *p) {
+static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
+  if (fresh_slice || w->budget <= 0) w->budget = EP_REDUCTIONS;
   for (;;) {
     if (!p->stack && !give_stack(w, p)) {
       /* no memory for a stack: the process cannot run at all */
@@ -449,7 +488,6 @@ static void run(ep__worker *w, ep__proc *p) {
     }
     w->cur = p;
     p->worker = w;
-    w->budget = EP_REDUCTIONS;
     atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
     switch_in(w, p);
     w->cur = NULL;
@@ -458,7 +496,7 @@ static void run(ep__worker *w, ep__proc *p) {
                           memory_order_relaxed);
     if (atomic_load_explicit(&w->stuck, memory_order_relaxed))
       atomic_store_explicit(&w->stuck, 0, memory_order_relaxed);
-    if (EP_UNLIKELY(p->overflowed || !ep__stack_canary_ok(p->stack))) {
+    if (EP_UNLIKELY(p->overflowed || !ep__stack_sp_ok(p->stack, p->sp))) {
       ep__lock(p);
       if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
         ep__set_exit(p, ep__atom_dup(EP_A_stack_overflow));
@@ -468,7 +506,9 @@ static void run(ep__worker *w, ep__proc *p) {
     }
     switch (p->intent) {
     case IN_YIELD:
-      ep__runq_put(w, p, false);
+      /* the back of the global FIFO: everyone else runs first */
+      global_put_list(p, p, 1);
+      maybe_wakep();
       return;
     case IN_PARK:
       /* after markparked succeeds p may already run elsewhere: hands off */
@@ -503,9 +543,11 @@ static void *worker_main(void *arg) {
 #endif
   go_online(w);
   ep__proc *p;
-  while ((p = find_work(w)) != NULL) {
-    run(w, p);
-    if (w->limbo_n || (++w->last_qs & 15) == 0) ep__quiescent(w);
+  bool fresh;
+  while ((p = find_work(w, &fresh)) != NULL) {
+    run(w, p, fresh);
+    /* a quiescent state costs a full fence: every 16 runs is enough */
+    if ((++w->last_qs & 15) == 0) ep__quiescent(w);
   }
   go_offline(w);
   ep__overflow_fini(w);
@@ -585,10 +627,7 @@ void ep__monitor_tick(uint64_t now) {
     if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
-      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
-          atomic_load_explicit(&v->rq_tail, memory_order_relaxed) !=
-              atomic_load_explicit(&v->rq_head, memory_order_relaxed))
-        waiting = true;
+      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
     }
     seen_switches[i] = s;
   }

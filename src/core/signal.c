@@ -84,8 +84,10 @@ ep__msg *ep__msg_down(const ep_ref *ref, ep_pid pid, ep_atom name, ep_term reaso
 
 void ep__set_exit(ep__proc *p, ep_term reason_owned) {
   p->exit_reason = reason_owned;
-  /* release: a reader that sees exiting sees the reason */
-  atomic_store_explicit(&p->exiting, 1, memory_order_release);
+  /* release: a reader that sees exiting sees the reason. seq_cst: pairs
+   * with ep_register, which reads exiting before writing the name that
+   * death reads after this (registry.c). */
+  atomic_store_explicit(&p->exiting, 1, memory_order_seq_cst);
 }
 
 void ep__exit_self(ep__proc *p, ep_term reason_owned) {

@@ -11,11 +11,13 @@
  *     16,400 mappings) each have a PROT_NONE page below them. Overflowing
  *     one faults; the SIGSEGV handler (on an alternate stack) ends only the
  *     offending process with reason stack_overflow.
- *   - unguarded: beyond that budget stacks are packed 256 to a mapping with
- *     a canary word at their lowest address, checked each time the process
- *     switches out. This detects an overflow (the process then ends with
- *     stack_overflow) but does not prevent it: a deep enough overflow can
- *     already have scribbled on the neighbouring stack. Programs with deep
+ *   - unguarded: beyond that budget stacks are packed 256 to a mapping
+ *     with no gap. The stack pointer is checked each time the process
+ *     switches out (a process found below its stack ends with
+ *     stack_overflow). This detects an overflow that reaches a runtime call
+ *     but does not prevent one: a deep enough recursion can scribble on the
+ *     neighbouring stack first. (A canary word at the bottom would not do
+ *     better and would cost a touched page per stack.) Programs with deep
  *     recursion in many processes should raise EP_GUARDED_STACKS or use
  *     stackless (handler) processes, which need no stack while they wait.
  * Only touched pages cost memory: a process parked in receive typically
@@ -33,13 +35,12 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-#define CANARY 0x5ca1ab1eDeadBeefull
 #define WORKER_CACHE 64
 
 /* Lives at the top of its own stack, so it costs no separate allocation. */
 struct ep__stack {
   ep__stack *next;
-  char *lo;                         /* lowest usable byte (canary here) */
+  char *lo;                         /* lowest usable byte */
   size_t size;                      /* usable bytes below this header */
   bool guarded;
   bool pooled;                      /* default size: goes back to the pool */
@@ -91,7 +92,6 @@ static ep__stack *make(char *base, size_t slot, bool guarded, bool pooled) {
   s->size = (size_t)((char *)s - lo);
   s->guarded = guarded;
   s->pooled = pooled;
-  memcpy(lo, &(uint64_t){CANARY}, 8);
   return s;
 }
 
@@ -169,7 +169,6 @@ void ep__stack_put(ep__worker *w, ep__stack *s) {
     ep__os_release(s->lo - page(), len);
     return;
   }
-  memcpy(s->lo, &(uint64_t){CANARY}, 8);
   s->next = w->stacks;
   w->stacks = s;
   if (++w->nstacks <= WORKER_CACHE) return;
@@ -203,11 +202,8 @@ void *ep__stack_top(ep__stack *s) { return s; }
 void *ep__stack_lo(ep__stack *s) { return s->lo; }
 size_t ep__stack_usable(ep__stack *s) { return s->size; }
 
-bool ep__stack_canary_ok(ep__stack *s) {
-  if (!s) return true;
-  uint64_t v;
-  memcpy(&v, s->lo, 8);
-  return v == CANARY;
+bool ep__stack_sp_ok(ep__stack *s, const void *sp) {
+  return !s || s->guarded || (const char *)sp >= s->lo;
 }
 
 bool ep__stack_in_guard(ep__stack *s, const void *addr) {
