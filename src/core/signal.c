@@ -386,9 +386,14 @@ void ep__death(ep__worker *w, ep__proc *p) {
     signal_apply(l->peer, pid, reason, SIG_LINK);
     free(l);
   }
-  while (mon_by) {
-    ep__mon *m = mon_by;
-    mon_by = m->t_next;
+  /* DOWNs go out in the order the monitors were made (the list is newest
+   * first): a watcher that sees the DOWN of a later monitor has the
+   * earlier ones too */
+  ep__mon *last = mon_by;
+  while (last && last->t_next) last = last->t_next;
+  while (last) {
+    ep__mon *m = last;
+    last = m->t_prev;
     ep__proc *wt = m->watcher;
     ep__msg *down = NULL;
     int drop = 1;
