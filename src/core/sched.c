@@ -17,6 +17,7 @@
  * kernel then time-slices the spinning thread and the stand-in, so other
  * processes keep answering within tens of milliseconds.
  */
+#define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
 
 #include "core/core.h"

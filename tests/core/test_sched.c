@@ -157,8 +157,9 @@ static void where_am_i(ep_term arg) {
   ep__worker *w = ep__tls_worker();
   atomic_store(&seen_workers[w->index & 63], 1);
   volatile unsigned long x = 0;
-  for (unsigned long i = 0; i < 200000; i++) x += i;
-  ep_send(arg_pid(arg), T("done"));
+  for (unsigned long i = 0; i < 200000; i++) x = x + i;
+  ep_smallterm s;
+  ep_send(arg_pid(arg), ep_int_term(&s, (int64_t)x));
 }
 
 static void spread_body(void) {
