@@ -297,13 +297,9 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   ep__fiber_create(p);
   ep_pid pid = ep__pid(p);
   if (flags & EP_SPAWN_LINK) {
-    ep__link *l1 = malloc(sizeof *l1), *l2 = malloc(sizeof *l2);
-    if (!l1 || !l2) abort();
-    *l1 = (ep__link){p->links, parent, ep__pid(parent)};
-    p->links = l1;
+    ep__links_add(&p->links, parent, ep__pid(parent));
     ep__lock(parent);
-    *l2 = (ep__link){parent->links, p, pid};
-    parent->links = l2;
+    ep__links_add(&parent->links, p, pid);
     ep__unlock(parent);
   }
   if (flags & EP_SPAWN_MONITOR) {
@@ -341,6 +337,8 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   }
   if (p->handler) {
     /* parked from birth: its first message (or exit signal) schedules it */
+  } else if (w && parent) {
+    ep__spawned(w, p);
   } else if (w) {
     ep__runq_put(w, p, true);
   } else {

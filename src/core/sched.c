@@ -256,6 +256,27 @@ static ep__proc *local_get(ep__worker *w, bool *from_next) {
   return dq_take(w);
 }
 
+/* Children are held back until their parent switches out, then pushed so
+ * that the first spawned is taken first: a parent that spawns and waits
+ * (skynet, a supervisor) has its subtree run depth first, and a long burst
+ * of spawns (pmap) runs in spawn order, so replies come back in order. */
+void ep__spawned(ep__worker *w, ep__proc *p) {
+  p->qnext = w->spawned;
+  w->spawned = p;
+}
+
+static void publish_spawned(ep__worker *w) {
+  ep__proc *p = w->spawned;
+  if (!p) return;
+  w->spawned = NULL;
+  while (p) {
+    ep__proc *next = p->qnext;
+    dq_push(w, p);
+    p = next;
+  }
+  maybe_wakep();
+}
+
 void ep__global_put(ep__proc *p) {
   global_put_list(p, p, 1);
   /* seq_cst: pairs with the fence of a worker going idle (see park) */
@@ -451,7 +472,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
     ep__proc *p = NULL;
     bool from_next = false;
-    if (++w->tick % 61 == 0) p = global_get(w);
+    if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
     if (!p) p = global_get(w);
@@ -514,6 +535,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     if (atomic_load_explicit(&w->stuck, memory_order_relaxed))
       atomic_store_explicit(&w->stuck, 0, memory_order_relaxed);
     if (EP_UNLIKELY(p->overflowed || !ep__stack_sp_ok(p->stack, p->sp))) {
+      publish_spawned(w);
       ep__lock(p);
       if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
         ep__set_exit(p, ep__atom_dup(EP_A_stack_overflow));
@@ -523,20 +545,29 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     }
     switch (p->intent) {
     case IN_YIELD:
+      if (w->spawned) {
+        /* its children first, then it (a spawning loop stays in order) */
+        dq_push(w, p);
+        publish_spawned(w);
+        return;
+      }
       /* the back of the global FIFO: everyone else runs first */
       global_put_list(p, p, 1);
       maybe_wakep();
       return;
     case IN_PARK:
+      publish_spawned(w);
       /* after markparked succeeds p may already run elsewhere: hands off */
       if (ep__mq_markparked(p)) return;
       continue;   /* something arrived meanwhile: run it again */
     case IN_PARK_FREE:
+      publish_spawned(w);
       ep__stack_put(w, p->stack);
       p->stack = NULL;
       if (ep__mq_markparked(p)) return;
       continue;
     default:
+      publish_spawned(w);
       ep__death(w, p);
       return;
     }
