@@ -295,7 +295,13 @@ static ep__proc *global_get(ep__worker *w) {
   }
   long n = atomic_load_explicit(&RT->gq_n, memory_order_relaxed);
   long share = n / atomic_load_explicit(&RT->nworkers, memory_order_relaxed) + 1;
-  if (share > EP_RUNQ_SIZE / 2) share = EP_RUNQ_SIZE / 2;
+  /* never more than half the room left in our deque: taking more would
+   * spill straight back */
+  long room = EP_RUNQ_SIZE - (long)(atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+                                    atomic_load_explicit(&w->dq_top, memory_order_relaxed));
+  if (share > room / 2) share = room / 2;
+  if (share > 256) share = 256;
+  if (share < 1) share = 1;
   ep__proc *last = p;
   long taken = 1;
   while (taken < share && last->qnext) {
@@ -307,7 +313,7 @@ static ep__proc *global_get(ep__worker *w) {
   atomic_fetch_sub_explicit(&RT->gq_n, taken, memory_order_relaxed);
   pthread_mutex_unlock(&RT->gq_lock);
   /* oldest runs now; the rest go in so that the next oldest is taken next */
-  ep__proc *rest[EP_RUNQ_SIZE / 2];
+  ep__proc *rest[256];
   long k = 0;
   for (ep__proc *q = p->qnext; k < taken - 1; q = q->qnext) rest[k++] = q;
   while (k > 0) dq_push(w, rest[--k]);
