@@ -12,12 +12,15 @@ static void kv_loop(ep_term arg) {
   (void)arg;
   EP_PATTERN(p_put, "{put, K, V, From::pid}");
   EP_PATTERN(p_get, "{get, K, From::pid}");
+  EP_PATTERN(p_stop, "stop");
   ep_term map;
   ep_format(&map, "#{}");
   for (;;) {
     ep_term k, v;
     ep_pid from;
-    if (ep_receive(EP_INFINITY, p_put, p_get) == 0) {
+    int clause = ep_receive(EP_INFINITY, p_put, p_get, p_stop);
+    if (clause == 2) break;
+    if (clause == 0) {
       ep_bind(&k, &v, &from);
       ep_build b;
       ep_b_init(&b);
@@ -41,6 +44,7 @@ static void kv_loop(ep_term arg) {
       else ep_send_fmt(from, "nil");
     }
   }
+  ep_term_free(map);
 }
 
 /* iex's flush, for the n replies we know are coming */
@@ -70,6 +74,7 @@ static void shell(ep_term arg) {
   ep_send_name_fmt(ep_atom_of("kv"), "{get, b, ~p}", ep_self());
   flush(2);
   ep_unlink(pid);
+  ep_send_fmt(pid, "stop");
 }
 
 int main(void) { return ep_run(NULL, shell, NULL) == 0 ? 0 : 1; }

@@ -171,8 +171,6 @@ typedef struct ep__proc {
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
   /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
   _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
-  _Atomic long mq_in;               /* messages delivered (senders add) */
-  _Atomic long mq_out;              /* messages taken out (owner only writes) */
   ep__msg *mq_tail;                 /* consumer end */
   ep__msg mq_stub;
   /* inner queue: messages taken from the outer queue, in order, owner only */

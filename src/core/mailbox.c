@@ -106,7 +106,6 @@ ep__msg *ep__msg_copy(ep_term t) {
 }
 
 void ep__deliver(ep__proc *p, ep__msg *m) {
-  if (m->kind == MK_MSG) atomic_fetch_add_explicit(&p->mq_in, 1, memory_order_relaxed);
   if (ep__mq_push(p, m)) ep__ready(p);
 }
 
@@ -158,9 +157,6 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
   if (p->in_tail == m) p->in_tail = prev;
   if (p->mark_set && p->mark == m) p->mark = prev;
   p->in_len--;
-  /* owner-only writer: a plain increment, atomic for process_info readers */
-  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
 }
 
 /* Frees what the previous receive handed out (R: bounded memory for a

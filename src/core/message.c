@@ -95,8 +95,6 @@ long ep_flush(void) {
   p->in_head = p->in_tail = NULL;
   p->in_len = 0;
   p->mark = NULL;
-  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + n,
-                        memory_order_relaxed);
   return n;
 }
 
