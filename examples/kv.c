@@ -73,8 +73,10 @@ static void shell(ep_term arg) {
   ep_send_name_fmt(ep_atom_of("kv"), "{put, b, <<\"bee\">>, ~p}", ep_self());
   ep_send_name_fmt(ep_atom_of("kv"), "{get, b, ~p}", ep_self());
   flush(2);
-  ep_unlink(pid);
+  ep_ref r = ep_monitor(pid);
   ep_send_fmt(pid, "stop");
+  ep_receive_any(NULL, EP_INFINITY);   /* its DOWN: the loop freed its map */
+  (void)r;
 }
 
 int main(void) { return ep_run(NULL, shell, NULL) == 0 ? 0 : 1; }
