@@ -78,10 +78,10 @@ bool ep__mq_markparked(ep__proc *p) {
 void ep__mq_free_all(ep__proc *p) {
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL)
-    if (m != &p->mq_stub) free(m);
+    if (m != &p->mq_stub) ep__msg_free(m);
   for (m = p->in_head; m;) {
     ep__msg *n = atomic_load_explicit(&m->next, memory_order_relaxed);
-    free(m);
+    ep__msg_free(m);
     m = n;
   }
   p->in_head = p->in_tail = NULL;
@@ -90,12 +90,57 @@ void ep__mq_free_all(ep__proc *p) {
   p->mark_set = false;
 }
 
+/* Small blocks (most messages) are recycled through a per-worker free
+ * list: a message is usually freed on the worker that will send the next
+ * one. Off under the sanitizers, which must see every malloc and free. */
+#if defined(EP_SANITIZE_BUILD)
+#define MSG_CACHE 0
+#else
+#define MSG_CACHE 1024
+#endif
+
 ep__msg *ep__msg_new(size_t term_size) {
-  ep__msg *m = malloc(EP__MSG_HDR + term_size);
+  ep__msg *m = NULL;
+  bool small = EP__MSG_HDR + term_size <= EP__MSG_SMALL;
+  if (small) {
+    ep__worker *w = ep__tls_worker();
+    if (w && w->msgs) {
+      m = w->msgs;
+      w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
+      w->nmsgs--;
+    } else {
+      m = malloc(EP__MSG_SMALL);
+    }
+  } else {
+    m = malloc(EP__MSG_HDR + term_size);
+  }
   if (!m) return NULL;
   m->kind = MK_MSG;
+  m->small = small;
   m->aux = 0;
   return m;
+}
+
+void ep__msg_free(ep__msg *m) {
+  if (m->small && MSG_CACHE) {
+    ep__worker *w = ep__tls_worker();
+    if (w && w->nmsgs < MSG_CACHE) {
+      atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
+      w->msgs = m;
+      w->nmsgs++;
+      return;
+    }
+  }
+  free(m);
+}
+
+void ep__msg_cache_free(ep__worker *w) {
+  while (w->msgs) {
+    ep__msg *m = w->msgs;
+    w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
+    free(m);
+  }
+  w->nmsgs = 0;
 }
 
 ep__msg *ep__msg_copy(ep_term t) {
@@ -142,7 +187,7 @@ void ep__drain(ep__proc *p) {
     default:
       break;
     }
-    free(m);
+    ep__msg_free(m);
   }
 }
 
@@ -163,7 +208,7 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
  * process that loops receiving). */
 void ep__recv_release(ep__proc *p) {
   if (p->cur_msg) {
-    free(p->cur_msg);
+    ep__msg_free(p->cur_msg);
     p->cur_msg = NULL;
   }
   if (p->caught) {

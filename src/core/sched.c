@@ -654,6 +654,7 @@ void ep__sched_stop(void) {
     ep__worker *w = RT->workers[i];
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
+    ep__msg_cache_free(w);
     free(w->altstack);
     free(w);
   }

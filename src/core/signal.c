@@ -299,7 +299,7 @@ bool ep_demonitor(const ep_ref *ref, int flags) {
     for (ep__msg *q = self->in_head; q; prev = q, q = atomic_load_explicit(&q->next, memory_order_relaxed)) {
       if (is_down_for(ep__msg_term(q), (void *)ref, NULL)) {
         ep__inner_unlink(self, prev, q);
-        free(q);
+        ep__msg_free(q);
         break;
       }
     }
