@@ -164,6 +164,9 @@ void ep__wake(ep__proc *p) {
 /* Moves every message that has arrived to the end of the inner queue; the
  * control items only change flags and are freed here. */
 void ep__drain(ep__proc *p) {
+  /* fast path: nothing arrived (the tail is on the stub, nothing behind it) */
+  if (p->mq_tail == &p->mq_stub && !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
+    return;
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
     if (m == &p->mq_stub) continue;

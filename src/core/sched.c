@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 
@@ -600,8 +601,9 @@ static void *worker_main(void *arg) {
   bool fresh;
   while ((p = find_work(w, &fresh)) != NULL) {
     run(w, p, fresh);
-    /* a quiescent state costs a full fence: every 16 runs is enough */
-    if ((++w->last_qs & 15) == 0) ep__quiescent(w);
+    /* a quiescent state costs a full fence and a look at every worker:
+     * every 64 runs is enough (PCBs wait a little longer in limbo) */
+    if ((++w->last_qs & 63) == 0) ep__quiescent(w);
   }
   go_offline(w);
   ep__overflow_fini(w);
@@ -669,8 +671,20 @@ void ep__sched_stop(void) {
 /* ------------------------------------------------------------ monitor -- */
 
 static uint64_t seen_switches[256];   /* service thread only */
+static uint64_t seen_cpu[256];        /* worker thread CPU time at the last tick, ns */
 static int nstandins;                 /* service thread only */
 
+static uint64_t thread_cpu_ns(ep__worker *v) {
+  clockid_t id;
+  struct timespec ts;
+  if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A worker is stuck when it has been running one process since the last
+ * tick AND its thread really used the CPU meanwhile (on a loaded machine a
+ * worker descheduled by the kernel is merely slow, and a stand-in for it
+ * would only add to the load). */
 void ep__monitor_tick(uint64_t now) {
   (void)now;
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
@@ -679,19 +693,22 @@ void ep__monitor_tick(uint64_t now) {
   for (int i = 0; i < n && i < 256; i++) {
     ep__worker *v = RT->workers[i];
     uint64_t s = atomic_load_explicit(&v->switches, memory_order_relaxed);
-    if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
+    uint64_t cpu = thread_cpu_ns(v);
+    if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i] &&
+        cpu - seen_cpu[i] >= EP_STUCK_NS / 2) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
       if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
     }
     seen_switches[i] = s;
+    seen_cpu[i] = cpu;
   }
-  if (!waiting) return;
+  if (!waiting || stuck == 0) return;
   if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) > 0) {
     ep__wakep();
     return;
   }
-  if (stuck == 0 || nstandins >= EP_MAX_STANDINS) return;
+  if (nstandins >= EP_MAX_STANDINS) return;
   ep__worker *w = worker_new(n, true);
   if (!w) return;
   RT->workers[n] = w;
@@ -703,6 +720,7 @@ void ep__monitor_tick(uint64_t now) {
 
 void ep__monitor_reset(void) {
   memset(seen_switches, 0, sizeof seen_switches);
+  memset(seen_cpu, 0, sizeof seen_cpu);
   nstandins = 0;
 }
 
