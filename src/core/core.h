@@ -246,6 +246,7 @@ struct ep__worker {
   int nstacks;
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
   int index;
+  _Atomic int tid;                  /* kernel thread id (monitor reads) */
   pthread_t thread;
   void *altstack;                   /* SIGSEGV alternate stack */
   uint64_t last_qs;                 /* switches at the last quiescent state */

@@ -584,6 +584,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
 static void *worker_main(void *arg) {
   ep__worker *w = arg;
   ep__set_tls_worker(w);
+  atomic_store_explicit(&w->tid, ep__os_tid(), memory_order_relaxed);
   ep__overflow_init(w);
 #ifdef EP_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
@@ -681,24 +682,28 @@ static uint64_t thread_cpu_ns(ep__worker *v) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A worker is stuck when it has been running one process since the last
- * tick AND its thread really used the CPU meanwhile (on a loaded machine a
- * worker descheduled by the kernel is merely slow, and a stand-in for it
- * would only add to the load). */
+/* A worker is stuck when it has run one process since the last tick: its
+ * runnext becomes stealable and an idle worker is woken. A stand-in is
+ * started for it only if its thread really spun (its CPU clock advanced)
+ * or is blocked in the kernel: on a loaded machine a worker that the
+ * kernel merely descheduled is slow, not stuck, and another thread would
+ * only add to the load. */
 void ep__monitor_tick(uint64_t now) {
   (void)now;
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   bool waiting = atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0;
-  int stuck = 0;
+  int stuck = 0, hopeless = 0;
   for (int i = 0; i < n && i < 256; i++) {
     ep__worker *v = RT->workers[i];
     uint64_t s = atomic_load_explicit(&v->switches, memory_order_relaxed);
     uint64_t cpu = thread_cpu_ns(v);
-    if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i] &&
-        cpu - seen_cpu[i] >= EP_STUCK_NS / 2) {
+    if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
       if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+      if (cpu - seen_cpu[i] >= EP_STUCK_NS / 4 ||
+          ep__os_thread_blocked(atomic_load_explicit(&v->tid, memory_order_relaxed)))
+        hopeless++;
     }
     seen_switches[i] = s;
     seen_cpu[i] = cpu;
@@ -708,7 +713,7 @@ void ep__monitor_tick(uint64_t now) {
     ep__wakep();
     return;
   }
-  if (nstandins >= EP_MAX_STANDINS) return;
+  if (hopeless == 0 || nstandins >= EP_MAX_STANDINS) return;
   ep__worker *w = worker_new(n, true);
   if (!w) return;
   RT->workers[n] = w;
