@@ -383,6 +383,10 @@ bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run a
 void ep__mq_free_all(ep__proc *p);
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t);
+void ep__msg_free_w(ep__worker *w, ep__msg *m);
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
 void ep__msg_free(ep__msg *m);
 void ep__msg_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */

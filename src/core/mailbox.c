@@ -99,11 +99,10 @@ void ep__mq_free_all(ep__proc *p) {
 #define MSG_CACHE 1024
 #endif
 
-ep__msg *ep__msg_new(size_t term_size) {
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   ep__msg *m = NULL;
   bool small = EP__MSG_HDR + term_size <= EP__MSG_SMALL;
   if (small) {
-    ep__worker *w = ep__tls_worker();
     if (w && w->msgs) {
       m = w->msgs;
       w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
@@ -121,9 +120,10 @@ ep__msg *ep__msg_new(size_t term_size) {
   return m;
 }
 
-void ep__msg_free(ep__msg *m) {
+ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
+
+void ep__msg_free_w(ep__worker *w, ep__msg *m) {
   if (m->small && MSG_CACHE) {
-    ep__worker *w = ep__tls_worker();
     if (w && w->nmsgs < MSG_CACHE) {
       atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
       w->msgs = m;
@@ -134,6 +134,8 @@ void ep__msg_free(ep__msg *m) {
   free(m);
 }
 
+void ep__msg_free(ep__msg *m) { ep__msg_free_w(m->small ? ep__tls_worker() : NULL, m); }
+
 void ep__msg_cache_free(ep__worker *w) {
   while (w->msgs) {
     ep__msg *m = w->msgs;
@@ -143,15 +145,22 @@ void ep__msg_cache_free(ep__worker *w) {
   w->nmsgs = 0;
 }
 
-ep__msg *ep__msg_copy(ep_term t) {
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t) {
   size_t n = ep_term_size(t);
-  ep__msg *m = ep__msg_new(n);
+  ep__msg *m = ep__msg_new_w(w, n);
   if (m) memcpy((char *)m + EP__MSG_HDR, t, n);
   return m;
 }
 
+ep__msg *ep__msg_copy(ep_term t) { return ep__msg_copy_w(ep__tls_worker(), t); }
+
 void ep__deliver(ep__proc *p, ep__msg *m) {
   if (ep__mq_push(p, m)) ep__ready(p);
+}
+
+/* The same from a process running on worker w (no thread-local lookup). */
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m) {
+  if (ep__mq_push(p, m)) ep__runq_put(w, p, true);
 }
 
 void ep__wake(ep__proc *p) {
@@ -211,7 +220,7 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
  * process that loops receiving). */
 void ep__recv_release(ep__proc *p) {
   if (p->cur_msg) {
-    ep__msg_free(p->cur_msg);
+    ep__msg_free_w(p->worker, p->cur_msg);
     p->cur_msg = NULL;
   }
   if (p->caught) {
