@@ -428,7 +428,9 @@ void ep__blocking_stop(void);
 
 /* terms */
 ep_term ep__dup(ep_term t);                   /* aborts on out-of-memory */
-ep_term ep__atom_dup(ep_atom a);
+ep_term ep__atom_dup(ep_atom a);             /* an exit reason: free with ep__reason_free */
+void ep__reason_free(ep_term t);
+void ep__atom_terms_init(void);
 
 /* sanitizer fiber hooks (sched.c) */
 void ep__fiber_create(ep__proc *p);

@@ -76,6 +76,9 @@ bool ep__mq_markparked(ep__proc *p) {
 }
 
 void ep__mq_free_all(ep__proc *p) {
+  if (!p->in_head && p->mq_tail == &p->mq_stub &&
+      !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
+    return;   /* the common case: nothing left */
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL)
     if (m != &p->mq_stub) ep__msg_free(m);

@@ -238,9 +238,28 @@ ep_term ep__dup(ep_term t) {
   return c;
 }
 
+/* Exit reasons that are predefined atoms point into this table instead of
+ * the heap: most processes end `normal`, and their death then allocates
+ * nothing. Filled by ep_start, before any thread reads it. */
+static uint8_t atom_terms[EP__A_COUNT][8];
+
+void ep__atom_terms_init(void) {
+  for (ep_atom a = 1; a < EP__A_COUNT; a++) {
+    ep_smallterm s;
+    memcpy(atom_terms[a], ep_atom_term(&s, a), 5);
+  }
+}
+
 ep_term ep__atom_dup(ep_atom a) {
+  if (a < EP__A_COUNT) return (ep_term)(void *)atom_terms[a];
   ep_smallterm s;
   return ep__dup(ep_atom_term(&s, a));
+}
+
+void ep__reason_free(ep_term t) {
+  const uint8_t *b = (const uint8_t *)(const void *)t;
+  if (b >= &atom_terms[0][0] && b < &atom_terms[0][0] + sizeof atom_terms) return;
+  ep_term_free(t);
 }
 
 static void pcb_init(ep__proc *p, uint32_t id) {

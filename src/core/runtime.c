@@ -53,6 +53,7 @@ int ep_start(const ep_config *cfg) {
   atomic_store_explicit(&RT->epoch, 1, memory_order_relaxed);
   atomic_store_explicit(&RT->foreign, 0, memory_order_relaxed);
   atomic_store_explicit(&RT->ref_global, 1, memory_order_relaxed);
+  ep__atom_terms_init();
   rc = ep__table_init(c.process_limit);
   if (!rc) rc = ep__sched_start(c.threads);
   if (!rc) rc = ep__service_start();
