@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "eproc.h"
 #include "platform/platform.h"
@@ -247,6 +248,8 @@ struct ep__worker {
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
   int index;
   _Atomic int tid;                  /* kernel thread id (monitor reads) */
+  clockid_t cpuclock;               /* this thread's CPU clock, once has_clock */
+  _Atomic int has_clock;
   pthread_t thread;
   void *altstack;                   /* SIGSEGV alternate stack */
   uint64_t last_qs;                 /* switches at the last quiescent state */

@@ -585,6 +585,8 @@ static void *worker_main(void *arg) {
   ep__worker *w = arg;
   ep__set_tls_worker(w);
   atomic_store_explicit(&w->tid, ep__os_tid(), memory_order_relaxed);
+  if (pthread_getcpuclockid(pthread_self(), &w->cpuclock) == 0)
+    atomic_store_explicit(&w->has_clock, 1, memory_order_release);   /* the monitor reads it */
   ep__overflow_init(w);
 #ifdef EP_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
@@ -676,9 +678,10 @@ static uint64_t seen_cpu[256];        /* worker thread CPU time at the last tick
 static int nstandins;                 /* service thread only */
 
 static uint64_t thread_cpu_ns(ep__worker *v) {
-  clockid_t id;
   struct timespec ts;
-  if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return 0;
+  if (!atomic_load_explicit(&v->has_clock, memory_order_acquire) ||
+      clock_gettime(v->cpuclock, &ts) != 0)
+    return 0;
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
