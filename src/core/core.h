@@ -192,7 +192,7 @@ typedef struct ep__proc {
   ep_proc_fn fn;                    /* entry of a stackful process */
   bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
   void *hstate;
-  ep_term arg;                      /* owned copy of the spawn argument */
+  ep_term arg;                      /* copy of the spawn argument, in a message block */
   size_t stack_size;                /* 0: default */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;

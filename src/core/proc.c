@@ -295,8 +295,11 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     return rc;
   }
   ep__proc *p = pcb_alloc(w);
-  ep_term a = NULL;
-  if (p && arg) a = ep_term_dup(arg);
+  /* the argument lives in a message block: small ones come from the
+   * worker's cache, so most spawns allocate nothing */
+  ep__msg *ablk = NULL;
+  if (p && arg) ablk = ep__msg_copy_w(w, arg);
+  ep_term a = ablk ? ep__msg_term(ablk) : NULL;
   if (!p || (arg && !a)) {
     if (p && w) {   /* a foreign thread's PCB stays in its chunk until ep_stop */
       p->qnext = w->pcb_free;

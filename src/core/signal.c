@@ -352,7 +352,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
   ep__registry_release(p);
   ep__recv_release(p);
   ep__mq_free_all(p);
-  if (p->arg) ep_term_free(p->arg);
+  if (p->arg) ep__msg_free_w(w, (ep__msg *)(void *)((char *)(uintptr_t)p->arg - EP__MSG_HDR));
   p->arg = NULL;
   free(p->vars);
   p->vars = NULL;
