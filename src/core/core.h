@@ -85,6 +85,9 @@
 #ifndef EP_STUCK_NS
 #define EP_STUCK_NS (10 * 1000000ull)     /* a worker that has not switched for this long is stuck */
 #endif
+#ifndef EP_SPIN_ROUNDS
+#define EP_SPIN_ROUNDS 20                 /* steal rounds (with pauses) before an idle worker parks */
+#endif
 #ifndef EP_SLOT_CACHE
 #define EP_SLOT_CACHE 64                  /* free table slots a worker keeps */
 #endif

@@ -266,6 +266,11 @@ void ep__spawned(ep__worker *w, ep__proc *p) {
   w->spawned = p;
 }
 
+static bool has_more_than(ep__worker *w, int64_t n) {
+  return atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+             atomic_load_explicit(&w->dq_top, memory_order_relaxed) > n;
+}
+
 static void publish_spawned(ep__worker *w) {
   ep__proc *p = w->spawned;
   if (!p) return;
@@ -275,7 +280,9 @@ static void publish_spawned(ep__worker *w) {
     dq_push(w, p);
     p = next;
   }
-  maybe_wakep();
+  /* this worker is about to take one itself: only a second one is worth
+   * waking a thread for (a wake-up is a system call) */
+  if (has_more_than(w, 1)) maybe_wakep();
 }
 
 void ep__global_put(ep__proc *p) {
@@ -471,6 +478,16 @@ static void park(ep__worker *w) {
   ep__service_kick();
 }
 
+static inline void spin_pause(void) {
+  for (int i = 0; i < 32; i++) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+  }
+}
+
 /* The next process to run; *fresh_slice is false when it inherits the
  * running slice (taken from runnext: a ping-pong pair shares one slice, so
  * it cannot starve the queue, as in Go). */
@@ -488,8 +505,15 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
         w->spinning = true;
         atomic_fetch_add_explicit(&RT->nspinning, 1, memory_order_seq_cst);
       }
-      p = steal(w);
-      if (!p) p = global_get(w);
+      /* spin a little before parking (about 20 us): work that comes soon
+       * then costs no futex wake-up and no sleep */
+      for (int i = 0; i < EP_SPIN_ROUNDS && !p; i++) {
+        p = steal(w);
+        if (!p) p = global_get(w);
+        if (!p && atomic_load_explicit(&w->runnext, memory_order_relaxed)) p = local_get(w, &from_next);
+        if (!p && has_more_than(w, 0)) p = local_get(w, &from_next);
+        if (!p) spin_pause();
+      }
     }
     if (p) {
       if (w->spinning) stop_spinning(w);
