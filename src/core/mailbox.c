@@ -99,7 +99,7 @@ void ep__mq_free_all(ep__proc *p) {
 #if defined(EP_SANITIZE_BUILD)
 #define MSG_CACHE 0
 #else
-#define MSG_CACHE 1024
+#define MSG_CACHE 8192   /* 512 KiB per worker at most */
 #endif
 
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
