@@ -88,6 +88,9 @@
 #ifndef EP_SPIN_ROUNDS
 #define EP_SPIN_ROUNDS 20                 /* steal rounds (with pauses) before an idle worker parks */
 #endif
+#ifndef EP_SPAWN_COST
+#define EP_SPAWN_COST 50                  /* reductions a spawn costs (a spawning loop yields every 40) */
+#endif
 #ifndef EP_SLOT_CACHE
 #define EP_SLOT_CACHE 64                  /* free table slots a worker keeps */
 #endif
@@ -228,6 +231,7 @@ struct ep__worker {
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
   _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
   ep__proc *spawned;                /* spawned by the running process, newest first */
+  _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */

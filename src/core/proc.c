@@ -367,7 +367,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     ep__global_put(p);
   }
   if (out) *out = pid;
-  if (parent) ep__charge(parent, 1);
+  if (parent) ep__charge(parent, EP_SPAWN_COST);
   return rc;
 }
 

@@ -328,6 +328,11 @@ static ep__proc *global_get(ep__worker *w) {
   return p;
 }
 
+static ep__proc *take_resume(ep__worker *w) {
+  if (!atomic_load_explicit(&w->resume, memory_order_relaxed)) return NULL;
+  return atomic_exchange_explicit(&w->resume, NULL, memory_order_acq_rel);
+}
+
 static ep__proc *steal_from(ep__worker *v) {
   for (int tries = 0; tries < 4; tries++) {
     bool lost = false;
@@ -340,6 +345,7 @@ static ep__proc *steal_from(ep__worker *v) {
     if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
                                                      memory_order_relaxed))
       return p;
+    if ((p = take_resume(v)) != NULL) return p;
   }
   return NULL;
 }
@@ -372,7 +378,8 @@ static bool work_visible(ep__worker *w) {
     if (v == w) continue;
     if (has_queued(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
-        atomic_load_explicit(&v->runnext, memory_order_relaxed))
+        (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
+         atomic_load_explicit(&v->resume, memory_order_relaxed)))
       return true;
   }
   return false;
@@ -497,8 +504,10 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     ep__proc *p = NULL;
     bool from_next = false;
     if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
+    if (!p && w->tick % 16381 == 0) p = take_resume(w);   /* nor, rarely, a spawner */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
+    if (!p) p = take_resume(w);
     if (!p) p = global_get(w);
     if (!p) {
       if (!w->spinning) {
@@ -577,9 +586,12 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     switch (p->intent) {
     case IN_YIELD:
       if (w->spawned) {
-        /* its children first, then it (a spawning loop stays in order) */
-        dq_push(w, p);
+        /* its children first, then it: a spawning loop (pmap) has its
+         * batches run in order, and a thief cannot take the spawner and
+         * run it ahead of its children */
         publish_spawned(w);
+        ep__proc *old = atomic_exchange_explicit(&w->resume, p, memory_order_acq_rel);
+        if (old) global_put_list(old, old, 1);
         return;
       }
       /* the back of the global FIFO: everyone else runs first */
@@ -727,7 +739,9 @@ void ep__monitor_tick(uint64_t now) {
     if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
-      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v) ||
+          atomic_load_explicit(&v->resume, memory_order_relaxed))
+        waiting = true;
       if (cpu - seen_cpu[i] >= EP_STUCK_NS / 4 ||
           ep__os_thread_blocked(atomic_load_explicit(&v->tid, memory_order_relaxed)))
         hopeless++;
