@@ -97,6 +97,10 @@ static inline const uint8_t *ep__tskip(const uint8_t *p) { return p + ep__tsize(
 /* Code points in valid UTF-8 (no overlongs, surrogates or > U+10FFFF), or EP_EUTF8. */
 long ep__utf8_count(const uint8_t *s, size_t n);
 
+/* The node name and creation ETF writes for local pids, refs and ports, and
+ * maps back to EP_NODE_LOCAL when decoding (default nonode@nohost, 0). */
+void ep__etf_set_local_node(ep_atom name, uint32_t creation);
+
 /* Exact term order used to sort map keys (1 < 1.0, as maps:to_list does). */
 int ep__compare_exact(ep_term a, ep_term b);
 
