@@ -48,6 +48,7 @@ enum etf_tag {
 
 #define STRING_MAX 65535     /* longest byte list Erlang writes as STRING_EXT */
 #define CELL_INT (HDR_LIST + 9)
+#define PORT_V3_MAX 0x0fffffffu  /* larger port ids: V4_PORT_EXT, as OTP 24+ */
 
 /* ---------------------------------------------------------- local node -- */
 
@@ -58,6 +59,11 @@ static _Atomic uint32_t local_creation;
 void ep__etf_set_local_node(ep_atom name, uint32_t creation) {
   atomic_store_explicit(&local_name, name, memory_order_relaxed);
   atomic_store_explicit(&local_creation, creation, memory_order_relaxed);
+}
+
+ep_atom ep__local_node(uint32_t *creation) {
+  *creation = atomic_load_explicit(&local_creation, memory_order_relaxed);
+  return atomic_load_explicit(&local_name, memory_order_relaxed);
 }
 
 static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -322,11 +328,12 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
     case T_PORT: {
       uint32_t cr;
       uint64_t id = rd64(p + 9);
-      h[0] = id > UINT32_MAX ? E_V4_PORT : E_NEW_PORT;
+      bool v4 = id > PORT_V3_MAX;
+      h[0] = v4 ? E_V4_PORT : E_NEW_PORT;
       put(w, h, 1);
       enc_node(w, p, flags, &cr);
       size_t k = 0;
-      if (id > UINT32_MAX) put64(h, id), k = 8;
+      if (v4) put64(h, id), k = 8;
       else put32(h, (uint32_t)id), k = 4;
       put32(h + k, cr);
       put(w, h, k + 4);

@@ -86,9 +86,13 @@ static int cmp_atom(uint32_t a, uint32_t b) {
   return cmp_bytes((const uint8_t *)sa, na, (const uint8_t *)sb, nb);  /* UTF-8 keeps code point order */
 }
 
+/* Node name, then creation; local ones compare as this node's. */
 static int cmp_node(const uint8_t *a, const uint8_t *b) {
-  int c = cmp_atom(rd32(a + 1), rd32(b + 1));
-  return c ? c : cmp_u64(rd32(a + 5), rd32(b + 5));
+  uint32_t na = rd32(a + 1), nb = rd32(b + 1), ca = rd32(a + 5), cb = rd32(b + 5);
+  if (na == EP_NODE_LOCAL) na = ep__local_node(&ca);
+  if (nb == EP_NODE_LOCAL) nb = ep__local_node(&cb);
+  int c = cmp_atom(na, nb);
+  return c ? c : cmp_u64(ca, cb);
 }
 
 static int compare(const uint8_t *a, const uint8_t *b, bool exact);
@@ -145,9 +149,9 @@ static int compare(const uint8_t *a, const uint8_t *b, bool exact) {
       }
       break;
     case 5: if (!(c = cmp_node(a, b))) c = cmp_u64(rd64(a + 9), rd64(b + 9)); break;
-    case 6:
-      if (!(c = cmp_node(a, b)) && !(c = cmp_u64(rd32(a + 13), rd32(b + 13))))
-        c = cmp_u64(rd32(a + 9), rd32(b + 9));
+    case 6:   /* pids, unlike refs and ports, put serial and id before the node */
+      if (!(c = cmp_u64(rd32(a + 13), rd32(b + 13))) && !(c = cmp_u64(rd32(a + 9), rd32(b + 9))))
+        c = cmp_node(a, b);
       break;
     case 7: {
       uint32_t n = rd32(a + 1), m = rd32(b + 1);
