@@ -178,7 +178,7 @@ static uint64_t below(uint64_t n) { return rnd() % n; }
 
 static const char *const atom_names[] = {
   "a", "ok", "", "hello world", "with'quote", "back\\slash", "\xc3\xa4\xc3\xb6\xc3\xbc",
-  "\xcf\xa8\xe4\xb8\xad\xf0\x9f\x98\x80", "nonode@nohost", "tab\there", "EXIT", "\x7f""del"};
+  "\xcf\xa8\xe4\xb8\xad\xf0\x9f\x98\x80", "nonode@nohost", "tab\there", "EXIT", "\177del"};
 
 static void gen_atom(ep_build *b) {
   char name[1024];
@@ -245,7 +245,7 @@ static void gen_leaf(ep_build *b) {
     break;
   }
   case 8: {
-    static const char *const strs[] = {"hello", "", "\xc3\xbcnic\xc3\xb8" "de", "\xe4\xb8\xad\xe6\x96\x87"};
+    static const char *const strs[] = {"hello", "", "\xc3\xbcnic\303\270de", "\xe4\xb8\xad\xe6\x96\x87"};
     ep_b_string(b, strs[below(4)]);
     break;
   }
