@@ -3,10 +3,12 @@
  * format.c - the format builder: Erlang term text with holes (`~i`, `~p`,
  * ...) filled from C arguments, in the spirit of ei_x_format. The grammar is
  * parse.c's (a hole may stand wherever a term may); this file only maps hole
- * letters to builder calls. Owns nothing beyond a call: the builder of
- * ep_vformat lives on the caller's stack, so the hot path is the parse plus
- * the one allocation of the finished term.
+ * letters to builder calls. Owns one scratch builder per thread for
+ * ep_vformat (freed at thread exit), so the hot path is the parse plus one
+ * allocation of the finished term. A thread's scratch builder is used by one
+ * call at a time: ep_vformat never blocks nor calls back into user code.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "text_int.h"
@@ -105,16 +107,50 @@ int ep_b_format(ep_build *b, const char *fmt, ...) {
   return r;
 }
 
+#ifndef EP_FORMAT_SCRATCH_KEEP
+#define EP_FORMAT_SCRATCH_KEEP 65536   /* bytes of scratch buffer kept between calls */
+#endif
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_key_ok;
+static _Thread_local ep_build *scratch;
+
+static void scratch_drop(void *p) {
+  ep_b_free(p);
+  free(p);
+}
+
+static void scratch_key_make(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_drop) == 0; }
+
+/* This thread's scratch builder, or NULL (then the caller uses its own). */
+static ep_build *scratch_get(void) {
+  if (EP_LIKELY(scratch != NULL)) return scratch;
+  pthread_once(&scratch_once, scratch_key_make);
+  ep_build *b = scratch_key_ok ? malloc(sizeof *b) : NULL;
+  if (!b) return NULL;
+  if (pthread_setspecific(scratch_key, b) != 0) {
+    free(b);
+    return NULL;
+  }
+  ep_b_init(b);
+  return scratch = b;
+}
+
 int ep_vformat(ep_term *out, const char *fmt, va_list ap) {
   if (!out) return EP_EINVAL;
-  ep_build b;
-  ep_b_init(&b);
-  int r = ep_b_vformat(&b, fmt, ap), err = 0;
-  if (r == 0) {
-    *out = ep_b_finish(&b, &err);
-    r = *out ? 0 : err;
+  ep_build own, *b = scratch_get();
+  if (!b) {
+    b = &own;
+    ep_b_init(b);
   }
-  ep_b_free(&b);
+  int r = ep_b_vformat(b, fmt, ap);
+  if (r == 0) {
+    *out = ep_term_dup(ep_b_peek(b));
+    if (!*out) r = EP_ENOMEM;
+  }
+  if (b == &own || b->cap > EP_FORMAT_SCRATCH_KEEP) ep_b_free(b);
+  else ep_b_reset(b);
   return r;
 }
 

@@ -44,7 +44,7 @@ static int peek2(const parser *ps) { return ps->end - ps->s >= 2 ? (uint8_t)ps->
 
 static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 
-static void skip_ws(parser *ps) {
+static void skip_ws_slow(parser *ps) {
   while (ps->s < ps->end) {
     uint8_t c = (uint8_t)*ps->s;
     if (c >= 1 && c <= ' ') {
@@ -57,12 +57,17 @@ static void skip_ws(parser *ps) {
   }
 }
 
-static bool eat(parser *ps, const char *lit) {
-  size_t n = strlen(lit);
+static inline void skip_ws(parser *ps) {
+  if (ps->s < ps->end && (uint8_t)*ps->s <= ' ') skip_ws_slow(ps);
+  else if (ps->s < ps->end && *ps->s == '%') skip_ws_slow(ps);
+}
+
+static bool eat_n(parser *ps, const char *lit, size_t n) {
   if ((size_t)(ps->end - ps->s) < n || memcmp(ps->s, lit, n) != 0) return false;
   ps->s += n;
   return true;
 }
+#define eat(ps, lit) eat_n((ps), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------- characters -- */
 
@@ -145,15 +150,27 @@ static int text_char(parser *ps, uint32_t *cp) {
 
 /* ------------------------------------------------------------- atoms -- */
 
-static bool reserved(const char *s, size_t n) {
-  static const char *const words[] = {
-      "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor",
-      "case", "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or",
-      "orelse", "receive", "rem", "try", "when", "xor"};
+bool ep__erl_reserved(const char *s, size_t n) {
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
   if (n < 2 || n > 7) return false;
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
-  return false;
+  switch (s[0]) {
+  case 'a': return IS("after") || IS("and") || IS("andalso");
+  case 'b': return IS("band") || IS("begin") || IS("bnot") || IS("bor") || IS("bsl") || IS("bsr") || IS("bxor");
+  case 'c': return IS("case") || IS("catch") || IS("cond");
+  case 'd': return IS("div");
+  case 'e': return IS("end");
+  case 'f': return IS("fun");
+  case 'i': return IS("if");
+  case 'l': return IS("let");
+  case 'n': return IS("not");
+  case 'o': return IS("of") || IS("or") || IS("orelse");
+  case 'r': return IS("receive") || IS("rem");
+  case 't': return IS("try");
+  case 'w': return IS("when");
+  case 'x': return IS("xor");
+  default: return false;
+  }
+#undef IS
 }
 
 /* Latin-1 letters À..ÿ (but × and ÷) as their two UTF-8 bytes. */
@@ -177,7 +194,7 @@ static int bare_atom(parser *ps) {
     else break;
   }
   size_t n = (size_t)(ps->s - start);
-  if (reserved(start, n)) return ps->syntax;
+  if (ep__erl_reserved(start, n)) return ps->syntax;
   ep_atom a;
   int r = ep_atom_from(start, n, &a);
   if (r < 0) return r;

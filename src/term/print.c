@@ -249,16 +249,6 @@ static void put_erl_char(printer *w, uint32_t c, char q) {
   }
 }
 
-static bool is_reserved(const uint8_t *s, size_t n) {
-  static const char *const words[] = {
-      "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor",
-      "case", "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or",
-      "orelse", "receive", "rem", "try", "when", "xor"};
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
-  return false;
-}
-
 /* io_lib:quote_atom/2: unquoted only for a lower-case Latin-1 letter
  * followed by Latin-1 letters, digits, _ and @, and not a reserved word. */
 static bool erl_atom_needs_quotes(const uint8_t *s, size_t n) {
@@ -280,7 +270,7 @@ static bool erl_atom_needs_quotes(const uint8_t *s, size_t n) {
                 c == '@' || (c >= 0xC0 && c <= 0xDE && c != 0xD7);
     if (!name) return true;
   }
-  return is_reserved(e - n, n);
+  return ep__erl_reserved((const char *)e - n, n);
 }
 
 /* Prints the characters of UTF-8 text (atom names, /utf8 binaries), with

@@ -24,6 +24,9 @@ typedef int (*ep__hole_fn)(ep_build *b, char letter, void *ctx);
  * b->err holds it too (the builder's errors are sticky). */
 int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx);
 
+/* Is s[0..n) an Erlang reserved word (never a bare atom)? */
+bool ep__erl_reserved(const char *s, size_t n);
+
 /* Decodes the UTF-8 sequence at s (s < end): returns its length (1..4) and
  * the code point in *cp, or 0 if the bytes are not valid UTF-8. */
 static inline int ep__utf8_dec(const uint8_t *s, const uint8_t *end, uint32_t *cp) {

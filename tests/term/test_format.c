@@ -6,6 +6,7 @@
  */
 #include "test.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +179,34 @@ TEST(format, vformat_reads_arguments_in_order) {
   ck_assert_str_eq(s, "{1,two,3.0,\"four\",5}");
   free(s);
   ep_term_free(t);
+}
+
+static void *format_worker(void *arg) {
+  int id = (int)(intptr_t)arg;
+  for (int i = 0; i < 2000; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "w%d_atom_%d", id, i % 50);
+    ep_term t = NULL;
+    if (ep_format(&t, "{~a, ~i, [fresh_shared_atom | ~s]}", name, i, "x") != 0) return (void *)1;
+    char *s = ep_print_alloc(t, EP_PRINT_ERLANG);
+    ep_term u = NULL;
+    bool same = s && ep_parse(&u, s) == 0 && ep_exact_equal(t, u);
+    free(s);
+    ep_term_free(t);
+    ep_term_free(u);
+    if (!same) return (void *)1;
+  }
+  return NULL;
+}
+
+/* Test that threads format, print and parse at once (sharing the atom
+ * table, each with its own scratch builder, freed when the thread ends). */
+TEST(format, concurrent_threads) {
+  pthread_t th[4];
+  for (intptr_t i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&th[i], NULL, format_worker, (void *)i), 0);
+  for (int i = 0; i < 4; i++) {
+    void *r;
+    ck_assert_int_eq(pthread_join(th[i], &r), 0);
+    ck_assert_ptr_null(r);
+  }
 }
