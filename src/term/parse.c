@@ -210,7 +210,6 @@ static int quoted_atom(parser *ps) {
     uint32_t cp;
     int r = text_char(ps, &cp);
     if (r < 0) return r;
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return ps->syntax;
     if (++chars > EP_ATOM_MAX_CHARS) return EP_EATOMLEN;
     len += (size_t)ep__utf8_enc(cp, name + len);
   }

@@ -72,6 +72,7 @@ TEST(parse, atoms) {
   check_text("''", "''");
   check_text("'hello world'", "'hello world'");
   check_text("'ok'", "ok");
+  check_text("'\\000'", "'\\000'");   /* U+0000 is a character like any other */
   check_text("'\\^A\\s\\101\\7'", "'\\001 A\\007'");
 }
 
@@ -430,7 +431,10 @@ TEST(parse, mutations_never_crash) {
 }
 
 static void gen(ep_build *b, uint64_t *x, int depth) {
-  static const char *const atoms[] = {"ok", "EXIT", "hello world", "", "é", "привет", "a'b", "nil"};
+  static const struct { const char *s; size_t n; } atoms[] = {
+      {"ok", 2}, {"EXIT", 4}, {"hello world", 11}, {"", 0}, {"é", 2}, {"привет", 12}, {"a'b", 3},
+      {"nil", 3}, {"a\0b", 3}, {"\x01\x7f", 2}, {"\xc2\x80", 2}, {"\\", 1}, {"Elixir.Foo", 10},
+      {"after", 5}, {"ß@1", 4}, {"#{", 2}};
   switch (rng(x) % (depth > 4 ? 8 : 12)) {
   case 0: ep_b_int(b, (int64_t)rng(x) >> (rng(x) % 64)); break;
   case 1: {
@@ -446,7 +450,13 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     ep_b_float(b, isfinite(d) ? d : 1.5);
     break;
   }
-  case 3: ep_b_atom_name(b, atoms[rng(x) % 8]); break;
+  case 3: {
+    ep_atom a;
+    size_t i = rng(x) % (sizeof atoms / sizeof atoms[0]);
+    ck_assert_int_eq(ep_atom_from(atoms[i].s, atoms[i].n, &a), 0);
+    ep_b_atom(b, a);
+    break;
+  }
   case 4: {
     uint8_t d[12];
     size_t n = rng(x) % 12;
