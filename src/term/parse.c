@@ -23,8 +23,8 @@
 
 #include "text_int.h"
 
-#ifndef EP_PARSE_MAX_SEGMENT_BITS
-#define EP_PARSE_MAX_SEGMENT_BITS (1u << 24)   /* largest binary segment size, bits */
+#ifndef EP_PARSE_MAX_BINARY_BITS
+#define EP_PARSE_MAX_BINARY_BITS (1u << 27)   /* largest <<...>> parsed, in bits (16 MiB) */
 #endif
 
 enum { K_TUPLE, K_LIST, K_TAIL, K_MAP_KEY, K_MAP_VAL };
@@ -438,12 +438,21 @@ typedef struct bitbuf {
   uint8_t inl[128];
 } bitbuf;
 
-static bool bits_put(bitbuf *bb, uint64_t v, size_t size) {
+static void bit_set(bitbuf *bb, unsigned bit) {
+  if (bb->bits % 8 == 0) bb->d[bb->bits / 8] = 0;
+  if (bit) bb->d[bb->bits / 8] |= (uint8_t)(0x80 >> (bb->bits % 8));
+  bb->bits++;
+}
+
+/* Appends the low `size` bits of v, most significant first; sizes past 64
+ * bits are sign-extended (as <<-1:72>>). */
+static int bits_put(bitbuf *bb, uint64_t v, size_t size) {
+  if (size > EP_PARSE_MAX_BINARY_BITS - bb->bits) return EP_ETOOBIG;
   size_t need = (bb->bits + size + 7) / 8;
   if (need > bb->cap) {
     size_t cap = bb->cap * 2 > need ? bb->cap * 2 : need;
     uint8_t *d = bb->d == bb->inl ? malloc(cap) : realloc(bb->d, cap);
-    if (!d) return false;
+    if (!d) return EP_ENOMEM;
     if (bb->d == bb->inl) memcpy(d, bb->inl, sizeof bb->inl);
     bb->d = d;
     bb->cap = cap;
@@ -451,16 +460,19 @@ static bool bits_put(bitbuf *bb, uint64_t v, size_t size) {
   if (size == 8 && bb->bits % 8 == 0) {
     bb->d[bb->bits / 8] = (uint8_t)v;
     bb->bits += 8;
-    return true;
+    return 0;
   }
-  /* Most significant bit first; sizes past 64 bits sign-extend. */
-  for (size_t i = size; i-- > 0; bb->bits++) {
-    unsigned bit = i < 64 ? (unsigned)(v >> i) & 1 : (unsigned)(v >> 63);
-    uint8_t mask = (uint8_t)(0x80 >> (bb->bits % 8));
-    if (bb->bits % 8 == 0) bb->d[bb->bits / 8] = 0;
-    if (bit) bb->d[bb->bits / 8] |= mask;
+  unsigned sign = (unsigned)(v >> 63);
+  for (; size > 64 && bb->bits % 8; size--) bit_set(bb, sign);
+  if (size > 64) {   /* whole bytes of sign */
+    size_t n = (size - 64) / 8;
+    memset(bb->d + bb->bits / 8, sign ? 0xFF : 0, n);
+    bb->bits += 8 * n;
+    size -= 8 * n;
   }
-  return true;
+  for (; size > 64; size--) bit_set(bb, sign);
+  while (size-- > 0) bit_set(bb, (unsigned)(v >> size) & 1);
+  return 0;
 }
 
 /* A binary segment value: an integer (any base, sign, $c) fitting int64. */
@@ -516,7 +528,7 @@ static int segment_tail(parser *ps, size_t *size, bool *utf8) {
     for (const char *p = ps->s; p < e; p++) {
       if (*p == '_') continue;
       v = v * 10 + (size_t)(*p - '0');
-      if (v > EP_PARSE_MAX_SEGMENT_BITS) return EP_ETOOBIG;
+      if (v > EP_PARSE_MAX_BINARY_BITS) return EP_ETOOBIG;
     }
     ps->s = e;
     *size = v;
@@ -561,11 +573,11 @@ static int binary_segments(parser *ps, bitbuf *bb) {
         if (utf8) {
           int k = ep__utf8_enc(cp, u);
           for (int i = 0; i < k; i++)
-            if (!bits_put(bb, u[i], 8)) return EP_ENOMEM;
+            if ((r = bits_put(bb, u[i], 8)) < 0) return r;
         } else if (cp > 255) {
           return ps->syntax;
-        } else if (!bits_put(bb, cp, 8)) {
-          return EP_ENOMEM;
+        } else if ((r = bits_put(bb, cp, 8)) < 0) {
+          return r;
         }
       }
       ps->s = after;
@@ -581,9 +593,9 @@ static int binary_segments(parser *ps, bitbuf *bb) {
         if (given != SIZE_MAX || v < 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return ps->syntax;
         int k = ep__utf8_enc((uint32_t)v, u);
         for (int i = 0; i < k; i++)
-          if (!bits_put(bb, u[i], 8)) return EP_ENOMEM;
-      } else if (!bits_put(bb, (uint64_t)v, given == SIZE_MAX ? 8 : given)) {
-        return EP_ENOMEM;
+          if ((r = bits_put(bb, u[i], 8)) < 0) return r;
+      } else if ((r = bits_put(bb, (uint64_t)v, given == SIZE_MAX ? 8 : given)) < 0) {
+        return r;
       }
     }
     skip_ws(ps);

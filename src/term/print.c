@@ -116,8 +116,9 @@ static void put_big(printer *w, bool neg, const uint8_t *mag, size_t n) {
     chunk[k++] = (uint32_t)rem;
     while (top > 0 && limb[top - 1] == 0) top--;
   }
+  if (k == 0) chunk[k++] = 0;   /* a zero magnitude is not a valid big; print it safely */
   if (neg) putc1(w, '-');
-  put_u64(w, k ? chunk[k - 1] : 0);
+  put_u64(w, chunk[k - 1]);
   for (size_t i = k - 1; i-- > 0;) {
     char d[9];
     uint32_t c = chunk[i];

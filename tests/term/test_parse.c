@@ -173,6 +173,9 @@ TEST(parse, binaries) {
   check_text("<<1024/utf8, $z/integer>>", "<<208,128,122>>");
   check_text("<<\"ab\"/utf8>>", "<<\"ab\">>");
   check_text("<<1:72>>", "<<0,0,0,0,0,0,0,0,1>>");
+  check_text("<<1:3,-1:70>>", "<<63,255,255,255,255,255,255,255,255,1:1>>");   /* as erl 25 */
+  check_text("<<5:3, 1:100>>", "<<160,0,0,0,0,0,0,0,0,0,0,0,1:7>>");
+  check_text("<<-2:67>>", "<<255,255,255,255,255,255,255,255,6:3>>");
   check_text("<<-1:72>>", "<<\"ÿÿÿÿÿÿÿÿÿ\">>");
 }
 
@@ -338,6 +341,20 @@ TEST(parse, depth_limit_edepth) {
   s[10000] = '\0';
   check_error(s, EP_EDEPTH);
   free(s);
+}
+
+/* Test that a binary text may not ask for more than 16 MiB (a few bytes
+ * of text must not allocate without bound): EP_ETOOBIG. */
+TEST(parse, huge_binary_etoobig) {
+  check_error("<<0:134217729>>", EP_ETOOBIG);
+  check_error("<<0:67108864, 0:67108864, 1>>", EP_ETOOBIG);
+  check_error("<<0:99999999999999999999>>", EP_ETOOBIG);
+  ep_term t = parse_ok("<<-1:8000000>>");
+  ep_bin bin;
+  ck_assert_int_eq(ep_get_binary(t, &bin), 0);
+  ck_assert_uint_eq(bin.size, 1000000);
+  ck_assert(bin.data[0] == 0xFF && bin.data[999999] == 0xFF);
+  ep_term_free(t);
 }
 
 /* Test that atoms longer than 255 characters are EP_EATOMLEN, bare or quoted. */
