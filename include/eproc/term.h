@@ -269,7 +269,8 @@ int ep_b_vformat(ep_build *b, const char *fmt, va_list ap);
  * duplicate map keys: the last wins. <N.…> with N > 0 names the node atom
  * of index N (as ep_print writes it). Returns new. Errors: EP_EPARSE
  * (malformed), EP_EDEPTH (nested deeper than EP_MAX_DEPTH), EP_EATOMLEN,
- * EP_ETOOBIG (a binary over 16 MiB), EP_ENOMEM, EP_EINVAL (NULL).
+ * EP_ETOOBIG (a binary over 16 MiB, an integer of over 100000 digits),
+ * EP_ENOMEM, EP_EINVAL (NULL).
  * ep_b_parse reads exactly len bytes and appends the term to b (an error
  * stays sticky in b). Any thread; never blocks; no recursion in C. */
 int ep_parse(ep_term *out, const char *text);

@@ -23,6 +23,9 @@
 
 #include "text_int.h"
 
+#ifndef EP_PARSE_MAX_DIGITS
+#define EP_PARSE_MAX_DIGITS 100000   /* longest integer literal; parsing is quadratic in it */
+#endif
 #ifndef EP_PARSE_MAX_BINARY_BITS
 #define EP_PARSE_MAX_BINARY_BITS (1u << 27)   /* largest <<...>> parsed, in bits (16 MiB) */
 #endif
@@ -291,6 +294,7 @@ static int build_int(parser *ps, const char *s, const char *e, int base, bool ne
     return 0;
   }
   /* Beyond 64 bits: chunks of k digits, base^k < 2^32, multiplied in. */
+  if (e - s > EP_PARSE_MAX_DIGITS) return EP_ETOOBIG;
   bignum x = {.n = 0, .cap = 16};
   x.l = x.inl;
   uint32_t chunk = 0, scale = 1;

@@ -344,11 +344,17 @@ TEST(parse, depth_limit_edepth) {
 }
 
 /* Test that a binary text may not ask for more than 16 MiB (a few bytes
- * of text must not allocate without bound): EP_ETOOBIG. */
+ * of text must not allocate without bound) nor an integer have more than
+ * 100000 digits (parsing it is quadratic): EP_ETOOBIG. */
 TEST(parse, huge_binary_etoobig) {
   check_error("<<0:134217729>>", EP_ETOOBIG);
   check_error("<<0:67108864, 0:67108864, 1>>", EP_ETOOBIG);
   check_error("<<0:99999999999999999999>>", EP_ETOOBIG);
+  char *digits = malloc(100002);
+  memset(digits, '7', 100001);
+  digits[100001] = '\0';
+  check_error(digits, EP_ETOOBIG);   /* integer literals are bounded too */
+  free(digits);
   ep_term t = parse_ok("<<-1:8000000>>");
   ep_bin bin;
   ck_assert_int_eq(ep_get_binary(t, &bin), 0);
