@@ -373,20 +373,31 @@ static int build_float(parser *ps, const char *s, const char *e, bool neg) {
   return 0;
 }
 
+/* Integer literal digits at the cursor, [Base#]Digits: sets their span
+ * and base and moves past them. False if malformed. */
+static bool int_digits(parser *ps, const char **ds, const char **de, int *base) {
+  const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
+  if (!e) return false;
+  *base = 10;
+  if (e < ps->end && *e == '#') {
+    long v = 0;
+    for (const char *p = s; p < e && v <= 36; p++)
+      if (*p != '_') v = v * 10 + (*p - '0');
+    if (v < 2 || v > 36) return false;
+    *base = (int)v;
+    s = e + 1;
+    e = scan_digits(s, ps->end, *base);
+    if (!e) return false;
+  }
+  *ds = s;
+  *de = ps->s = e;
+  return true;
+}
+
 /* A number at the cursor (after any sign): 12, 1_000, 16#ff, 1.5e3. */
 static int number(parser *ps, bool neg) {
   const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
   if (!e) return ps->syntax;
-  if (e < ps->end && *e == '#') {
-    long base = 0;
-    for (const char *p = s; p < e && base <= 36; p++)
-      if (*p != '_') base = base * 10 + (*p - '0');
-    if (base < 2 || base > 36) return ps->syntax;
-    const char *ds = e + 1, *de = scan_digits(ds, ps->end, (int)base);
-    if (!de) return ps->syntax;
-    ps->s = de;
-    return build_int(ps, ds, de, (int)base, neg);
-  }
   if (e + 1 < ps->end && *e == '.' && is_digit((uint8_t)e[1])) {
     const char *f = scan_digits(e + 1, ps->end, 10);
     if (!f) return ps->syntax;
@@ -400,8 +411,10 @@ static int number(parser *ps, bool neg) {
     ps->s = f;
     return build_float(ps, s, f, neg);
   }
-  ps->s = e;
-  return build_int(ps, s, e, 10, neg);
+  const char *ds, *de;
+  int base;
+  if (!int_digits(ps, &ds, &de, &base)) return ps->syntax;
+  return build_int(ps, ds, de, base, neg);
 }
 
 static int char_literal(parser *ps, bool neg) {
@@ -494,19 +507,9 @@ static int segment_int(parser *ps, int64_t *out) {
     *out = neg ? -(int64_t)cp : cp;
     return 0;
   }
-  const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
-  int base = 10;
-  if (!e) return ps->syntax;
-  if (e < ps->end && *e == '#') {
-    long bv = 0;
-    for (const char *p = s; p < e && bv <= 36; p++)
-      if (*p != '_') bv = bv * 10 + (*p - '0');
-    if (bv < 2 || bv > 36) return ps->syntax;
-    base = (int)bv;
-    s = e + 1;
-    e = scan_digits(s, ps->end, base);
-    if (!e) return ps->syntax;
-  }
+  const char *s, *e;
+  int base;
+  if (!int_digits(ps, &s, &e, &base)) return ps->syntax;
   uint64_t v = 0;
   for (const char *p = s; p < e; p++) {
     int d = digit_in((uint8_t)*p, base);
@@ -515,7 +518,6 @@ static int segment_int(parser *ps, int64_t *out) {
     v = v * (uint64_t)base + (uint64_t)d;
   }
   if (!neg && v > INT64_MAX) return ps->syntax;
-  ps->s = e;
   *out = neg ? (int64_t)(0 - v) : (int64_t)v;
   return 0;
 }
@@ -848,15 +850,13 @@ int ep_b_parse(ep_build *b, const char *text, size_t len) {
 
 int ep_parse(ep_term *out, const char *text) {
   if (!out || !text) return EP_EINVAL;
-  ep_build *b = malloc(sizeof *b);
-  if (!b) return EP_ENOMEM;
-  ep_b_init(b);
-  int r = ep__parse(b, text, strlen(text), NULL, NULL), err = 0;
+  ep_build b;
+  ep_b_init(&b);
+  int r = ep__parse(&b, text, strlen(text), NULL, NULL), err = 0;
   if (r == 0) {
-    *out = ep_b_finish(b, &err);
+    *out = ep_b_finish(&b, &err);
     r = *out ? 0 : err;
   }
-  ep_b_free(b);
-  free(b);
+  ep_b_free(&b);
   return r;
 }
