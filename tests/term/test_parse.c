@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eproc/term.h"
 
@@ -453,7 +454,9 @@ TEST(parse, mutations_never_crash) {
   }
 }
 
-static void gen(ep_build *b, uint64_t *x, int depth) {
+/* A random term; `source` leaves out pids and references, which have no
+ * Erlang source syntax, and makes code-point lists instead. */
+static void gen(ep_build *b, uint64_t *x, int depth, bool source) {
   static const struct { const char *s; size_t n; } atoms[] = {
       {"ok", 2}, {"EXIT", 4}, {"hello world", 11}, {"", 0}, {"é", 2}, {"привет", 12}, {"a'b", 3},
       {"nil", 3}, {"a\0b", 3}, {"\x01\x7f", 2}, {"\xc2\x80", 2}, {"\\", 1}, {"Elixir.Foo", 10},
@@ -488,18 +491,30 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     else ep_b_binary(b, d, n);
     break;
   }
-  case 5: ep_b_pid(b, (ep_pid){(uint32_t)rng(x), (uint32_t)rng(x) % 8, EP_NODE_LOCAL, 0}); break;
-  case 6: {
-    ep_ref r = {.len = 1 + rng(x) % 5};
-    for (int i = 0; i < 5; i++) r.w[i] = (uint32_t)rng(x);
-    ep_b_ref(b, &r);
-    break;
-  }
+  case 5:
+    if (!source) {
+      ep_b_pid(b, (ep_pid){(uint32_t)rng(x), (uint32_t)rng(x) % 8, EP_NODE_LOCAL, 0});
+      break;
+    }
+    /* fall through */
+  case 6:
+    if (source) {
+      static const int64_t cps[] = {'a', 'z', ' ', '\n', '"', '\\', 27, 127, 7, 0, 160, 233, 255, 256, 1087, -1};
+      ep_b_list(b);
+      for (size_t i = rng(x) % 6; i > 0; i--) ep_b_int(b, cps[rng(x) % (rng(x) & 1 ? 4 : 16)]);
+      ep_b_end(b);
+      break;
+    } else {
+      ep_ref r = {.len = 1 + rng(x) % 5};
+      for (int i = 0; i < 5; i++) r.w[i] = (uint32_t)rng(x);
+      ep_b_ref(b, &r);
+      break;
+    }
   case 7: ep_b_string(b, rng(x) & 1 ? "abc\n" : "\xc3\xa9t\xc3\xa9"); break;
   case 8: {
     size_t n = rng(x) % 4;
     ep_b_tuple(b);
-    for (size_t i = 0; i < n; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < n; i++) gen(b, x, depth + 1, source);
     ep_b_end(b);
     break;
   }
@@ -507,7 +522,7 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     size_t n = rng(x) % 4;
     bool tail = n >= 1 && rng(x) % 3 == 0;
     ep_b_list(b);
-    for (size_t i = 0; i < n + tail; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < n + tail; i++) gen(b, x, depth + 1, source);
     if (tail) ep_b_end_tail(b);
     else ep_b_end(b);
     break;
@@ -515,7 +530,7 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
   case 10: {
     size_t n = rng(x) % 4;
     ep_b_map(b);
-    for (size_t i = 0; i < 2 * n; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < 2 * n; i++) gen(b, x, depth + 1, source);
     ep_b_end(b);
     break;
   }
@@ -530,7 +545,7 @@ TEST(parse, random_terms_round_trip) {
   for (int i = 0; i < 5000; i++) {
     ep_build b;
     ep_b_init(&b);
-    gen(&b, &x, 0);
+    gen(&b, &x, 0, false);
     int err;
     ep_term t = ep_b_finish(&b, &err);
     ep_b_free(&b);
@@ -547,4 +562,56 @@ TEST(parse, random_terms_round_trip) {
     ep_term_free(t);
     ep_term_free(u);
   }
+}
+
+/* Test against erl 25 itself (skipped when erl is not installed): erl reads
+ * the Erlang text of random terms as source and prints each with ~tp
+ * exactly as ep_print does. */
+TEST_TIMEOUT(parse, random_terms_agree_with_erl, 300) {
+  if (system("command -v erl >/dev/null 2>&1") != 0) return;
+  enum { N = 3000 };
+  char in[] = "/tmp/ep_text_in_XXXXXX", out[] = "/tmp/ep_text_out_XXXXXX";
+  int fdi = mkstemp(in), fdo = mkstemp(out);
+  ck_assert(fdi >= 0 && fdo >= 0);
+  close(fdo);
+  FILE *f = fdopen(fdi, "w");
+  char **want = malloc(N * sizeof *want);
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < N; i++) {
+    ep_build b;
+    ep_b_init(&b);
+    gen(&b, &x, 0, true);
+    int err;
+    ep_term t = ep_b_finish(&b, &err);
+    ep_b_free(&b);
+    ck_assert_ptr_nonnull(t);
+    want[i] = ep_print_alloc(t, EP_PRINT_ERLANG);
+    ck_assert(strchr(want[i], '\n') == NULL);
+    fprintf(f, "%s\n", want[i]);
+    ep_term_free(t);
+  }
+  fclose(f);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "erl -noshell -eval '{ok, B} = file:read_file(\"%s\"),"
+           " {ok, F} = file:open(\"%s\", [write, {encoding, unicode}]),"
+           " [begin {ok, T, _} = erl_scan:string(L ++ \".\"), {ok, [E]} = erl_parse:parse_exprs(T),"
+           " {value, V, _} = erl_eval:expr(E, []), io:format(F, \"~ts~n\", [io_lib:format(\"~9999999tp\", [V])]) end"
+           " || L <- string:split(unicode:characters_to_list(B), \"\\n\", all), L =/= []],"
+           " file:close(F), halt().' >/dev/null 2>&1",
+           in, out);
+  ck_assert_int_eq(system(cmd), 0);
+  f = fopen(out, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[8192];
+  for (int i = 0; i < N; i++) {
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    line[strcspn(line, "\n")] = '\0';
+    ck_assert_msg(strcmp(line, want[i]) == 0, "erl printed %s, we print %s", line, want[i]);
+    free(want[i]);
+  }
+  fclose(f);
+  free(want);
+  unlink(in);
+  unlink(out);
 }
