@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * parse.c - Erlang term text to terms: one scanner that appends straight
- * into a builder, iterative over both nesting (an explicit stack of open
- * containers, at most EP_MAX_DEPTH deep) and list length, so hostile text
- * costs neither C stack nor unbounded memory. Owns no state beyond a call.
- * format.c reuses it through the hole callback (text_int.h); printing is
- * print.c's job.
- *
- * Grammar: atoms (bare or 'quoted'), integers (1, -1, 16#ff, 1_000, $a,
+ * into a builder, iterative over nesting (an explicit stack of open
+ * containers, at most EP_MAX_DEPTH) and list length, so hostile text costs
+ * neither C stack nor unbounded memory. Owns no state beyond a call.
+ * format.c reuses it through the hole callback; printing is print.c's job.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "text_int.h"
+
+/* Grammar: atoms (bare or 'quoted'), integers (1, -1, 16#ff, 1_000, $a,
  * any size), floats (1.5, -0.0, 1.0e10), "strings" (lists of code points;
  * adjacent strings concatenate), binaries (<<>>, <<1,2,3>>, <<"a">>,
  * <<"é"/utf8>>, <<1,2:3>>), tuples, lists, [H|T], maps #{K => V} (the last
@@ -15,13 +20,7 @@
  * whitespace and % comments anywhere between tokens, an optional final '.'.
  * A pid, port or reference with a non-zero node number names the node atom
  * of that index (what print.c writes). Reserved words and variables are
- * not atoms, as in Erlang.
- */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "text_int.h"
+ * not atoms, as in Erlang. */
 
 #ifndef EP_PARSE_MAX_DIGITS
 #define EP_PARSE_MAX_DIGITS 100000   /* longest integer literal; parsing is quadratic in it */

@@ -5,8 +5,15 @@
  * beyond one call: an explicit stack of open containers (inline, on the heap
  * only for deep terms) so neither nesting nor list length recurses in C.
  * Parsing is parse.c's job; the encoding itself is term_int.h's.
- *
- * Decisions (the Erlang side follows erl 25 with its default +pc latin1):
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "text_int.h"
+
+/* Decisions (the Erlang side follows erl 25 with its default +pc latin1):
  *   - output is UTF-8; atoms and strings print characters >= 160 as they
  *     are, like ~tp; lists print as "..." when every element is a printable
  *     Latin-1 character; binaries print as <<"...">> when every byte is,
@@ -16,14 +23,9 @@
  *   - a local function term prints as #Fun<c.0xADDRESS> (Elixir:
  *     #Function<c.0xADDRESS>); its argument is not shown;
  *   - Elixir output has no :limit or :printable_limit (everything is shown),
- *     and atoms with characters beyond Latin-1 are always quoted.
- */
-#include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "text_int.h"
+ *     and atoms with characters beyond Latin-1 are always quoted;
+ *   - if memory for a deep stack or a huge integer runs out, "..." stands in
+ *     for it and ep_print_alloc returns NULL. */
 
 typedef struct frame {
   const uint8_t *next;  /* next element, list tail or map key/value */

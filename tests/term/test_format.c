@@ -40,14 +40,14 @@ static char *fmt_text(ep_term t) {
     ck_assert_ptr_null(t_);                                                    \
   } while (0)
 
-/* Test the seed's shape: a tag, an integer and a pid. */
+/* Test that the seed's shape builds: a tag, an integer and a pid. */
 TEST(format, tag_int_pid) {
   ep_pid self = {57, 0, EP_NODE_LOCAL, 0};
   CHECK_FMT("{compute,7,<0.57.0>}", "{compute, ~i, ~p}", 7, self);
 }
 
-/* Test every numeric hole: int, long, unsigned long (big when past
- * INT64_MAX), long long and double. */
+/* Test that every numeric hole reads its C type: int, long, unsigned long
+ * (big when past INT64_MAX), long long and double. */
 TEST(format, numeric_holes) {
   CHECK_FMT("[-1,-2,3,-4,2.5]", "[~i, ~l, ~u, ~L, ~d]", -1, -2L, 3UL, -4LL, 2.5);
   CHECK_FMT("{9223372036854775807,-9223372036854775808}", "{~l, ~L}", (long)INT64_MAX, (long long)INT64_MIN);
@@ -55,14 +55,15 @@ TEST(format, numeric_holes) {
   CHECK_FMT("-0.0", "~d", -0.0);
 }
 
-/* Test the atom, string and binary holes. */
+/* Test that the atom, string and binary holes build their terms. */
 TEST(format, text_holes) {
   CHECK_FMT("{ok,'EXIT','hello world'}", "{~a, ~A, ~a}", "ok", (ep_atom)EP_A_EXIT, "hello world");
   CHECK_FMT("[\"abc\",[],\"é\"]", "[~s, ~s, ~s]", "abc", "", "\xc3\xa9");
   CHECK_FMT("{<<\"bin\">>,<<1,0,2>>,<<>>}", "{~b, ~B, ~B}", "bin", "\1\0\2", (size_t)3, (const void *)NULL, (size_t)0);
 }
 
-/* Test the reference, term and function holes; ~t copies the term. */
+/* Test that the reference, term and function holes build their terms and
+ * that ~t copies the term. */
 TEST(format, ref_term_fun_holes) {
   ep_ref r = {.len = 3, .w = {3, 2, 1}};
   ep_term inner = NULL;

@@ -180,8 +180,8 @@ TEST(parse, binaries) {
   check_text("<<-1:72>>", "<<\"ÿÿÿÿÿÿÿÿÿ\">>");
 }
 
-/* Test tuples, lists (proper, improper, nested tails) and maps, with
- * duplicate map keys resolved as Erlang does: the last one wins. */
+/* Test that tuples, lists (proper, improper, nested tails) and maps parse,
+ * with duplicate map keys resolved as Erlang does: the last one wins. */
 TEST(parse, containers) {
   check_text("{}", "{}");
   check_text("{a}", "{a}");
@@ -538,8 +538,8 @@ static void gen(ep_build *b, uint64_t *x, int depth, bool source) {
   }
 }
 
-/* Test the round-trip property on random terms of every type: print, parse,
- * and the result is =:= the original and prints identically. */
+/* Test that random terms of every type round-trip: print, parse, and the
+ * result is =:= the original and prints identically. */
 TEST(parse, random_terms_round_trip) {
   uint64_t x = 0x2545F4914F6CDD1Du;
   for (int i = 0; i < 5000; i++) {
@@ -564,8 +564,8 @@ TEST(parse, random_terms_round_trip) {
   }
 }
 
-/* Test against erl 25 itself (skipped when erl is not installed): erl reads
- * the Erlang text of random terms as source and prints each with ~tp
+/* Test that erl 25 itself agrees (skipped when erl is not installed): erl
+ * reads the Erlang text of random terms as source and prints each with ~tp
  * exactly as ep_print does. */
 TEST_TIMEOUT(parse, random_terms_agree_with_erl, 300) {
   if (system("command -v erl >/dev/null 2>&1") != 0) return;

@@ -451,8 +451,9 @@ TEST(print, big_integers_in_decimal) {
   ep_term_free(big);
 }
 
-/* Test snprintf semantics: the full length is returned whatever cap is;
- * at most cap bytes are written, NUL-terminated; cap 0 writes nothing. */
+/* Test that printing truncates like snprintf: the full length is returned
+ * whatever cap is; at most cap bytes are written, NUL-terminated; cap 0
+ * writes nothing. */
 TEST(print, truncates_like_snprintf) {
   ep_term t = parse_ok("{result,16}");
   char buf[8];
