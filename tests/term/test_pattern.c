@@ -350,6 +350,56 @@ TEST(pattern, seed_pinned_call_reply) {
   ep_pattern_free(p);
 }
 
+/* Test that ppool's messages (LYSE chapter, seed 001) and the gen_server
+ * protocol around them match: {run, Args}, {sync, Args}, {async, Args}, the
+ * call envelope {'$gen_call', {From, Tag}, Request}, a pinned monitor's
+ * {'DOWN', ^Ref, process, _, Reason}, and {start_worker_supervisor, Sup, MFA}. */
+TEST(pattern, seed_ppool_and_gen_server) {
+  ck_assert(matches("{run, Args}", "{run, [\"Chase a tornado\", 20000, 1]}"));
+  ck_assert(matches("{sync, Args}", "{sync, [a]}"));
+  ck_assert(!(matches("{async, Args}", "{sync, [a]}")));
+  ep_pattern *call = P("{'$gen_call', {From::pid, Tag}, {run, Args}}");
+  ep_pid from;
+  ep_term tag, args;
+  ck_assert(ep_match(call, T("{'$gen_call', {<0.80.0>, #Ref<0.1.2.3>}, {run, [x]}}"), &from, &tag, &args));
+  ck_assert(from.id == 80 && same_term(tag, "#Ref<0.1.2.3>") && same_term(args, "[x]"));
+  ck_assert(!(ep_match(call, T("{'$gen_cast', {run, [x]}}"), &from, &tag, &args)));
+  ep_pattern_free(call);
+  ep_pattern *down = P("{'DOWN', ^Ref, process, _, Reason}");
+  ep_term ref = T("#Ref<0.7.7.7>"), reason;
+  ck_assert(ep_match(down, T("{'DOWN', #Ref<0.7.7.7>, process, <0.9.0>, normal}"), ref, &reason));
+  ck_assert(!(ep_match(down, T("{'DOWN', #Ref<0.7.7.8>, process, <0.9.0>, normal}"), ref, &reason)));
+  ep_pattern_free(down);
+  ep_pattern *start = P("{start_worker_supervisor, Sup::pid, {M::atom, F::atom, A}}");
+  ep_pid sup;
+  ep_atom m, fn;
+  ep_term a;
+  ck_assert(ep_match(start, T("{start_worker_supervisor, <0.70.0>, {ppool_nagger, start_link, []}}"), &sup, &m, &fn, &a));
+  ck_assert(m == ep_atom_of("ppool_nagger") && fn == ep_atom_of("start_link") && same_term(a, "[]"));
+  ep_pattern_free(start);
+  ck_assert(matches("timeout", "timeout"));
+}
+
+/* Test that the seeds' monitor server clauses, tried in order as receive
+ * does (R16), send each message to the first clause that matches it. */
+TEST(pattern, seed_clauses_first_match_wins) {
+  const char *clauses[] = {"{ping, Sender::pid}", "{pong, Sender::pid}", "{mointor, Pid::pid}",
+                           "{demonitor, Pid::pid}", "{list_mointors, Sender::pid}", "Other"};
+  const char *msgs[] = {"{pong, <0.1.0>}", "{demonitor, <0.2.0>}", "{ping, <0.3.0>}",
+                        "{list_mointors, <0.4.0>}", "{ping, not_a_pid}", "{mointor, <0.5.0>}"};
+  const int want[] = {1, 3, 0, 4, 5, 2};
+  ep_pattern *ps[6];
+  for (int i = 0; i < 6; i++) ps[i] = P(clauses[i]);
+  for (int m = 0; m < 6; m++) {
+    ep_term t = T(msgs[m]);
+    int hit = -1;
+    for (int c = 0; c < 6 && hit < 0; c++)
+      if (ep_pattern_match(ps[c], t, NULL, NULL)) hit = c;
+    ck_assert_msg(hit == want[m], "%s went to clause %d", msgs[m], hit);
+  }
+  for (int i = 0; i < 6; i++) ep_pattern_free(ps[i]);
+}
+
 /* Test that a bare variable (receive do msg -> ...) and _ match any term. */
 TEST(pattern, seed_catch_all) {
   const char *terms[] = {"ping", "42", "{a, b}", "[]", "<<>>", "#{a => 1}", "<0.1.0>", "-3.5"};
