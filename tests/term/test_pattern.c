@@ -987,6 +987,46 @@ TEST(pattern, skips_large_subterms) {
   ep_term_free(t);
 }
 
+/* Test that the matcher never reads inside a subterm the pattern does not
+ * look at: the inside of the skipped list is overwritten with bytes that are
+ * no valid encoding, and matches that skip or bind the list still work. */
+TEST(pattern, never_reads_skipped_subterms) {
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom_name(&b, "data");
+  ep_b_list(&b);
+  for (int i = 0; i < 1000; i++) ep_b_int(&b, i);
+  ep_b_end(&b);
+  ep_b_binary(&b, "xyz", 3);
+  ep_b_atom_name(&b, "last");
+  ep_b_end(&b);
+  ep_term t = ep_b_finish(&b, NULL);
+  ep_b_free(&b);
+  uint8_t *bytes = malloc(ep_term_size(t));
+  memcpy(bytes, t, ep_term_size(t));
+  ep_term list = ep_tuple_elem(t, 1);
+  size_t at = (size_t)((const uint8_t *)list - (const uint8_t *)t);
+  size_t inner = ep_term_size(list) - 5;                  /* all but the list header */
+  memset(bytes + at + 5, 0xEE, inner);
+  ep_term poisoned = (ep_term)(const void *)bytes;
+
+  ep_pattern *skip = P("{data, _, B::bin, last}");
+  ep_pattern *bind = P("{data, L, _, Last::atom}");
+  ep_bin bin;
+  ep_term l;
+  ep_atom last;
+  ck_assert(ep_match(skip, poisoned, &bin));
+  ck_assert(bin.size == 3 && memcmp(bin.data, "xyz", 3) == 0);
+  ck_assert(ep_match(bind, poisoned, &l, &last));
+  ck_assert_ptr_eq((const void *)l, (const void *)(bytes + at));
+  ck_assert(last == ep_atom_of("last"));
+  ep_pattern_free(skip);
+  ep_pattern_free(bind);
+  free(bytes);
+  ep_term_free(t);
+}
+
 /* --------------------------------------------------------- compile once -- */
 
 static ep_pattern *_Atomic race_slot;
