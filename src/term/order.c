@@ -49,7 +49,8 @@ static double float_of(const uint8_t *p) {
   return d;
 }
 
-/* Numbers by value; `exact` orders integers before floats whatever their values. */
+/* Numbers by value; `exact` (map key order) puts every integer before
+ * every float, as maps:to_list and term_to_binary order map keys. */
 static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   uint8_t ta = a[0], tb = b[0];
   if (ta == T_INT && tb == T_INT) return cmp_i64((int64_t)rd64(a + 1), (int64_t)rd64(b + 1));
@@ -66,6 +67,7 @@ static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   /* one float and one integer: compare exactly through long double (64-bit
    * mantissa at least), bigs through their nearest value */
   int flip = ta == T_FLOAT ? -1 : 1;
+  if (exact) return -flip;          /* integer before float */
   const uint8_t *i = ta == T_FLOAT ? b : a, *f = ta == T_FLOAT ? a : b;
   long double x = i[0] == T_INT ? (long double)(int64_t)rd64(i + 1) : (long double)ep__big_to_double(i);
   long double y = float_of(f);
