@@ -436,7 +436,7 @@ typedef struct dec {
 __attribute__((noinline)) static int ogrow(dec *d, size_t k) {
   if (k > OUT_MAX - d->n) return EP_ETOOBIG;
   size_t cap = d->cap ? d->cap : 64;
-  while (cap - d->n < k) cap *= 2;
+  while (cap < d->n + k) cap *= 2;   /* n may exceed cap: headroom not yet allocated */
   uint8_t *o = realloc(d->o, cap);
   if (!o) return EP_ENOMEM;
   d->o = o;
@@ -604,7 +604,7 @@ static void localise(uint8_t *q) {
 }
 
 #define AVAIL(k) do { if ((size_t)(end - p) < (size_t)(k)) { err = EP_ETRUNC; goto fail; } } while (0)
-#define NEED(k) do { if (d->cap - d->n < (size_t)(k) && (err = ogrow(d, (k)))) goto fail; } while (0)
+#define NEED(k) do { if (EP_UNLIKELY(d->n + (size_t)(k) > d->cap) && (err = ogrow(d, (k)))) goto fail; } while (0)
 #define DEPTH() do { if (d->sp >= d->maxdepth) { err = EP_EDEPTH; goto fail; } } while (0)
 #define CHECK(e) do { if ((err = (e))) goto fail; } while (0)
 
@@ -743,9 +743,11 @@ static int dec_run(dec *d, const uint8_t **pp) {
       q = d->o + d->n;
       q[0] = whole ? T_BIN : T_BITS;
       wr32(q + 1, (uint32_t)n);
-      q[5] = (uint8_t)bits;            /* overwritten by data for a binary */
       memcpy(q + hdr, p, n);
-      if (!whole) q[hdr + n - 1] &= (uint8_t)(0xff << (8 - bits));
+      if (!whole) {
+        q[5] = (uint8_t)bits;
+        q[hdr + n - 1] &= (uint8_t)(0xff << (8 - bits));
+      }
       d->n += hdr + n;
       p += n;
       break;
