@@ -967,15 +967,15 @@ static int dec_top(dec *d, const uint8_t *data, size_t len) {
     d->err_at = 6 + used;
     return EP_ETRAILING;
   }
-  /* offsets inside are those of the same term uncompressed: 1 + position */
   const uint8_t *p = raw;
-  d->base = raw - 1;
+  d->base = raw;
   d->end = raw + size;
   err = dec_run(d, &p);
   if (!err && p != d->end) {
-    d->err_at = (size_t)(p - raw) + 1;
+    d->err_at = (size_t)(p - raw);
     err = EP_ETRAILING;
   }
+  d->err_at += 1;   /* the offset the same term has uncompressed, after 131 */
   free(raw);
   return err;
 }
@@ -996,6 +996,8 @@ int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_of
     d.o = b->buf;
     d.n = b->len;
     d.cap = b->cap;
+    /* most terms take about as many bytes inside as in ETF: grow once */
+    if (d.n + len + len / 2 + 64 > d.cap) (void)ogrow(&d, len + len / 2 + 64);   /* failure: grow later */
   } else {
     d.o = NULL;
     d.n = d.cap = 0;

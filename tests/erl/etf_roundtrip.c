@@ -457,7 +457,8 @@ static int run_generated(const char *outdir, long n, uint64_t seed) {
   rng ^= seed * 0x9e3779b97f4a7c15ull;
   ep_build b;
   ep_b_init(&b);
-  text x = {NULL, 0, 0};
+  text x = {malloc(4096), 0, 4096};
+  if (!x.s) abort();
   for (long i = 0; i < n; i++) {
     if (i % 100 == 99) gen_deep(&b);
     else gen(&b, 4);
