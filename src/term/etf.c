@@ -183,6 +183,9 @@ typedef struct lframe {
   size_t left;       /* cells after the current one */
 } lframe;
 
+/* The list whose first cell is at *pp: STRING_EXT whole (returns 0, *pp
+ * past it), or the LIST_EXT header with f set to walk its cells (returns
+ * 1, *pp at the first head). */
 static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   const uint8_t *p = *pp;
   bool str;
