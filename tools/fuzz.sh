@@ -4,16 +4,18 @@
 # committed corpus fuzz/corpus/<name without fuzz_>/ (new finds go to
 # BUILD/fuzz-corpus, so the committed corpus stays small). A crash, leak,
 # timeout or over-allocation leaves fuzz/crash-* and makes this exit 1.
-#   tools/fuzz.sh BUILD_DIR SECONDS
+#   tools/fuzz.sh BUILD_DIR SECONDS [TARGET]   (TARGET: e.g. fuzz_etf; default all)
 set -u
-build=${1:?usage: tools/fuzz.sh BUILD_DIR SECONDS}
+build=${1:?usage: tools/fuzz.sh BUILD_DIR SECONDS [TARGET]}
 secs=${2:-60}
+only=${3:-}
 status=0
 found=0
 for t in "$build"/fuzz/fuzz_*; do
   [ -x "$t" ] || continue
   found=1
   name=$(basename "$t")
+  [ -z "$only" ] || [ "$name" = "$only" ] || continue
   seeds="fuzz/corpus/${name#fuzz_}"
   work="$build/fuzz-corpus/$name"
   dict="fuzz/${name#fuzz_}.dict"
