@@ -2,11 +2,10 @@
 /*
  * etf.c - Erlang's external term format: the bytes of term_to_binary/1.
  *
- * Encodes internal terms in one forward pass over their pre-order bytes and
- * decodes untrusted ETF (compressed too) without recursion, using a heap
- * stack of open containers, straight into a builder's buffer. Owns the local
- * node's name and creation written for local pids, refs and ports. Atoms,
- * map key order and the builder belong to atom.c, order.c and term.c.
+ * Encodes terms in one forward pass over their pre-order bytes; decodes
+ * untrusted ETF (compressed too) without recursion into a builder's buffer.
+ * Owns the local node's name and creation used for local pids, refs, ports.
+ * Atoms, map key order and the builder are atom.c's, order.c's, term.c's.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -212,12 +211,100 @@ static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   return 1;
 }
 
+static void enc_big(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 2);
+  uint8_t h[6];
+  if (n <= 255) {
+    h[0] = E_SMALL_BIG;
+    h[1] = (uint8_t)n;
+    h[2] = p[1];
+    put(w, h, 3);
+  } else {
+    h[0] = E_LARGE_BIG;
+    put32(h + 1, n);
+    h[5] = p[1];
+    put(w, h, 6);
+  }
+  put(w, p + 6, n);
+}
+
+/* BINARY_EXT, or BIT_BINARY_EXT with the bits used in the last byte. */
+static void enc_binary(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 1);
+  bool bits = p[0] == T_BITS;
+  uint8_t h[6];
+  h[0] = bits ? E_BIT_BINARY : E_BINARY;
+  put32(h + 1, n);
+  if (bits) h[5] = p[5];
+  put(w, h, bits ? 6 : 5);
+  put(w, p + (bits ? 6 : 5), n);
+}
+
+static void enc_pid(eout *w, const uint8_t *p, int flags) {
+  uint8_t h[12] = {E_NEW_PID};
+  uint32_t cr;
+  put(w, h, 1);
+  enc_node(w, p, flags, &cr);
+  put32(h, rd32(p + 9));
+  put32(h + 4, rd32(p + 13));
+  put32(h + 8, cr);
+  put(w, h, 12);
+}
+
+/* NEW_PORT_EXT, or V4_PORT_EXT for ids past 28 bits (as OTP 24+). */
+static void enc_port(eout *w, const uint8_t *p, int flags) {
+  uint64_t id = rd64(p + 9);
+  bool v4 = id > PORT_V3_MAX;
+  uint8_t h[12] = {v4 ? E_V4_PORT : E_NEW_PORT};
+  uint32_t cr;
+  put(w, h, 1);
+  enc_node(w, p, flags, &cr);
+  if (v4) put64(h, id);
+  else put32(h, (uint32_t)id);
+  put32(h + (v4 ? 8 : 4), cr);
+  put(w, h, v4 ? 12 : 8);
+}
+
+static void enc_ref(eout *w, const uint8_t *p, int flags) {
+  uint32_t cr, len = p[9];
+  uint8_t h[4] = {E_NEWER_REF};
+  put16(h + 1, len);
+  put(w, h, 3);
+  enc_node(w, p, flags, &cr);
+  put32(h, cr);
+  put(w, h, 4);
+  for (uint32_t i = 0; i < len; i++) {
+    put32(h, rd32(p + 10 + 4 * i));
+    put(w, h, 4);
+  }
+}
+
+/* Containers' headers; their contents follow in the same pre-order. */
+static void enc_header(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 1);
+  uint8_t h[5];
+  if (p[0] == T_MAP) {
+    h[0] = E_MAP;
+    put32(h + 1, n);
+    put(w, h, 5);
+  } else if (n <= 255) {
+    h[0] = E_SMALL_TUPLE;
+    h[1] = (uint8_t)n;
+    put(w, h, 2);
+  } else {
+    h[0] = E_LARGE_TUPLE;
+    put32(h + 1, n);
+    put(w, h, 5);
+  }
+}
+
+/* Walks the term's bytes once, front to back: ETF is pre-order too, so
+ * only list cells need a stack (their headers are skipped, not written). */
 static int enc_run(const uint8_t *p, int flags, eout *w) {
   const uint8_t *end = p + ep__tsize(p);
   lframe inl[16], *st = inl;
   size_t sp = 0, scap = sizeof inl / sizeof *inl;
   int err = 0;
-  uint8_t h[16];
   while (p < end) {
     if (sp && st[sp - 1].resume == p) {   /* the current list element is done */
       lframe *f = &st[sp - 1];
@@ -229,82 +316,23 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
         f->resume = p + ep__tsize(p);
       }
     }
+    uint8_t h[9];
     switch (*p) {
-    case T_NIL:
-      h[0] = E_NIL;
-      put(w, h, 1);
-      p++;
-      break;
-    case T_INT:
-      enc_int(w, (int64_t)rd64(p + 1));
-      p += 9;
-      break;
-    case T_BIG: {
-      uint32_t n = rd32(p + 2);
-      if (n <= 255) {
-        h[0] = E_SMALL_BIG;
-        h[1] = (uint8_t)n;
-        h[2] = p[1];
-        put(w, h, 3);
-      } else {
-        h[0] = E_LARGE_BIG;
-        put32(h + 1, n);
-        h[5] = p[1];
-        put(w, h, 6);
-      }
-      put(w, p + 6, n);
-      p += 6 + (size_t)n;
-      break;
-    }
+    case T_NIL: h[0] = E_NIL; put(w, h, 1); p++; break;
+    case T_INT: enc_int(w, (int64_t)rd64(p + 1)); p += 9; break;
+    case T_BIG: enc_big(w, p); p += ep__tsize(p); break;
     case T_FLOAT:
       h[0] = E_NEW_FLOAT;
       put64(h + 1, rd64(p + 1));
       put(w, h, 9);
       p += 9;
       break;
-    case T_ATOM:
-      enc_atom(w, rd32(p + 1), flags);
-      p += 5;
-      break;
-    case T_BIN: {
-      uint32_t n = rd32(p + 1);
-      h[0] = E_BINARY;
-      put32(h + 1, n);
-      put(w, h, 5);
-      put(w, p + 5, n);
-      p += 5 + (size_t)n;
-      break;
-    }
-    case T_BITS: {
-      uint32_t n = rd32(p + 1);
-      h[0] = E_BIT_BINARY;
-      put32(h + 1, n);
-      h[5] = p[5];
-      put(w, h, 6);
-      put(w, p + 6, n);
-      p += 6 + (size_t)n;
-      break;
-    }
-    case T_TUPLE: {
-      uint32_t n = rd32(p + 1);
-      if (n <= 255) {
-        h[0] = E_SMALL_TUPLE;
-        h[1] = (uint8_t)n;
-        put(w, h, 2);
-      } else {
-        h[0] = E_LARGE_TUPLE;
-        put32(h + 1, n);
-        put(w, h, 5);
-      }
-      p += HDR_TUPLE;
-      break;
-    }
-    case T_MAP:
-      h[0] = E_MAP;
-      put32(h + 1, rd32(p + 1));
-      put(w, h, 5);
-      p += HDR_MAP;
-      break;
+    case T_ATOM: enc_atom(w, rd32(p + 1), flags); p += 5; break;
+    case T_BIN: case T_BITS: enc_binary(w, p); p += ep__tsize(p); break;
+    case T_TUPLE: case T_MAP: enc_header(w, p); p += HDR_TUPLE; break;
+    case T_PID: enc_pid(w, p, flags); p += SZ_PID; break;
+    case T_PORT: enc_port(w, p, flags); p += SZ_PORT; break;
+    case T_REF: enc_ref(w, p, flags); p += ep__tsize(p); break;
     case T_LIST:
       if (sp == scap) {
         lframe *ns = malloc(2 * scap * sizeof *ns);
@@ -316,54 +344,8 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
       }
       sp += (size_t)enc_list(w, &p, &st[sp]);
       break;
-    case T_PID: {
-      uint32_t cr;
-      h[0] = E_NEW_PID;
-      put(w, h, 1);
-      enc_node(w, p, flags, &cr);
-      put32(h, rd32(p + 9));
-      put32(h + 4, rd32(p + 13));
-      put32(h + 8, cr);
-      put(w, h, 12);
-      p += SZ_PID;
-      break;
-    }
-    case T_PORT: {
-      uint32_t cr;
-      uint64_t id = rd64(p + 9);
-      bool v4 = id > PORT_V3_MAX;
-      h[0] = v4 ? E_V4_PORT : E_NEW_PORT;
-      put(w, h, 1);
-      enc_node(w, p, flags, &cr);
-      size_t k = 0;
-      if (v4) put64(h, id), k = 8;
-      else put32(h, (uint32_t)id), k = 4;
-      put32(h + k, cr);
-      put(w, h, k + 4);
-      p += SZ_PORT;
-      break;
-    }
-    case T_REF: {
-      uint32_t cr, len = p[9];
-      h[0] = E_NEWER_REF;
-      put16(h + 1, len);
-      put(w, h, 3);
-      enc_node(w, p, flags, &cr);
-      put32(h, cr);
-      put(w, h, 4);
-      for (uint32_t i = 0; i < len; i++) {
-        put32(h, rd32(p + 10 + 4 * i));
-        put(w, h, 4);
-      }
-      p += 10 + 4 * (size_t)len;
-      break;
-    }
-    case T_FUN:
-      err = EP_ELOCALFUN;
-      goto out;
-    default:
-      err = EP_EBADTERM;
-      goto out;
+    case T_FUN: err = EP_ELOCALFUN; goto out;
+    default: err = EP_EBADTERM; goto out;
     }
   }
 out:
@@ -404,6 +386,10 @@ int ep_etf_encode(const ep_term t, int flags, uint8_t **out, size_t *len) {
   if (err) {
     free(buf);
     return err;
+  }
+  if (n < guess / 2) {                /* small integers shrink a lot: give it back */
+    uint8_t *nb = realloc(buf, n);
+    if (nb) buf = nb;
   }
   *out = buf;
   *len = n;
