@@ -794,6 +794,24 @@ TEST(pattern_err, depth_and_atom_length) {
   ck_assert_int_eq(compile_error(maps, &off), EP_ETOOBIG);
 }
 
+/* Test that integer literals longer than ep_parse accepts (100000 digits)
+ * are EP_ETOOBIG, in every base and in floats, before any conversion. */
+TEST(pattern_err, huge_literals) {
+  static const char *const prefixes[] = {"", "-", "16#", "1.", "1.0e"};
+  size_t n = 100001;
+  char *text = malloc(n + 8);
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+    size_t k = strlen(prefixes[i]);
+    memcpy(text, prefixes[i], k);
+    memset(text + k, '7', n);
+    text[k + n] = 0;
+    size_t off;
+    ck_assert_msg(compile_error(text, &off) == EP_ETOOBIG, "prefix %s", prefixes[i]);
+    ck_assert_msg(off == (i == 1), "prefix %s: offset %zu", prefixes[i], off);
+  }
+  free(text);
+}
+
 /* Test that compile rejects NULL arguments with EP_EINVAL. */
 TEST(pattern_err, compile_null_arguments) {
   ep_pattern *p;
