@@ -357,8 +357,9 @@ typedef struct ep_pattern ep_pattern;
 #define EP_PATTERN_MAX_PINS 8
 
 /* Returns new (ep_pattern_free). EP_EPARSE on bad text; EP_ETOOBIG past
- * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins or 16 nested map
- * patterns; EP_EDEPTH past 256 nested terms; EP_EATOMLEN for a long atom.
+ * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins, 16 nested map
+ * patterns or 100000-digit numbers; EP_EDEPTH past 256 nested terms;
+ * EP_EATOMLEN for a long atom.
  * *err_offset gets the byte offset of the error when not NULL. */
 int ep_pattern_compile(ep_pattern **out, const char *text, size_t *err_offset);
 void ep_pattern_free(ep_pattern *p);
