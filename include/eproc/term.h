@@ -201,6 +201,7 @@ typedef struct ep_build {
   int err;                           /* read-only: first error, or 0 */
   int depth;                         /* private: open containers */
   uint32_t top;                      /* private: complete top-level values */
+  uint8_t topkind;                   /* private: kind of the innermost open container */
   int nframes;                       /* private: capacity of frames */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
