@@ -61,6 +61,9 @@ static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   if (ta == T_BIG && tb == T_BIG) return cmp_big(a, b);
   if (ta == T_BIG && tb == T_INT) return a[1] ? -1 : 1;   /* bigs lie outside int64 */
   if (ta == T_INT && tb == T_BIG) return b[1] ? 1 : -1;
+  /* map key order (exact): every integer before every float, as OTP sorts
+   * map keys ("integer types are considered less than float types") */
+  if (exact) return ta == T_FLOAT ? 1 : -1;
   /* one float and one integer: compare exactly through long double (64-bit
    * mantissa at least), bigs through their nearest value */
   int flip = ta == T_FLOAT ? -1 : 1;
@@ -85,9 +88,13 @@ static int cmp_atom(uint32_t a, uint32_t b) {
   return cmp_bytes((const uint8_t *)sa, na, (const uint8_t *)sb, nb);  /* UTF-8 keeps code point order */
 }
 
+/* Node name, then creation; local ones compare as this node's. */
 static int cmp_node(const uint8_t *a, const uint8_t *b) {
-  int c = cmp_atom(rd32(a + 1), rd32(b + 1));
-  return c ? c : cmp_u64(rd32(a + 5), rd32(b + 5));
+  uint32_t na = rd32(a + 1), nb = rd32(b + 1), ca = rd32(a + 5), cb = rd32(b + 5);
+  if (na == EP_NODE_LOCAL) na = ep__local_node(&ca);
+  if (nb == EP_NODE_LOCAL) nb = ep__local_node(&cb);
+  int c = cmp_atom(na, nb);
+  return c ? c : cmp_u64(ca, cb);
 }
 
 static int compare(const uint8_t *a, const uint8_t *b, bool exact);
@@ -144,9 +151,9 @@ static int compare(const uint8_t *a, const uint8_t *b, bool exact) {
       }
       break;
     case 5: if (!(c = cmp_node(a, b))) c = cmp_u64(rd64(a + 9), rd64(b + 9)); break;
-    case 6:
-      if (!(c = cmp_node(a, b)) && !(c = cmp_u64(rd32(a + 13), rd32(b + 13))))
-        c = cmp_u64(rd32(a + 9), rd32(b + 9));
+    case 6:   /* pids, unlike refs and ports, put serial and id before the node */
+      if (!(c = cmp_u64(rd32(a + 13), rd32(b + 13))) && !(c = cmp_u64(rd32(a + 9), rd32(b + 9))))
+        c = cmp_node(a, b);
       break;
     case 7: {
       uint32_t n = rd32(a + 1), m = rd32(b + 1);
