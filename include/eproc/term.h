@@ -256,7 +256,9 @@ ep_term ep_b_peek(ep_build *b);
  * atom index) is EP_EFORMAT, or the builder's error (EP_ERANGE for a NaN,
  * EP_EUTF8, EP_EDEPTH); never a crash, nothing leaked. ep_b_format appends
  * one term and, like every builder call, leaves its error sticky in b.
- * Any thread; never blocks; ep_vformat keeps one scratch builder per thread. */
+ * Any thread; never blocks. Per thread, a few compiled formats are cached
+ * (keyed by the format's address, checked against its text), so a repeated
+ * format is not parsed again; freed when the thread exits. */
 int ep_format(ep_term *out, const char *fmt, ...);          /* returns new */
 int ep_vformat(ep_term *out, const char *fmt, va_list ap);
 int ep_b_format(ep_build *b, const char *fmt, ...);         /* appends one term */
