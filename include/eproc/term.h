@@ -201,6 +201,7 @@ typedef struct ep_build {
   int err;                           /* read-only: first error, or 0 */
   int depth;                         /* private: open containers */
   uint32_t top;                      /* private: complete top-level values */
+  uint8_t topkind;                   /* private: kind of the innermost open container */
   int nframes;                       /* private: capacity of frames */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
@@ -255,7 +256,9 @@ ep_term ep_b_peek(ep_build *b);
  * atom index) is EP_EFORMAT, or the builder's error (EP_ERANGE for a NaN,
  * EP_EUTF8, EP_EDEPTH); never a crash, nothing leaked. ep_b_format appends
  * one term and, like every builder call, leaves its error sticky in b.
- * Any thread; never blocks; ep_vformat keeps one scratch builder per thread. */
+ * Any thread; never blocks. Per thread, a few compiled formats are cached
+ * (keyed by the format's address, checked against its text), so a repeated
+ * format is not parsed again; freed when the thread exits. */
 int ep_format(ep_term *out, const char *fmt, ...);          /* returns new */
 int ep_vformat(ep_term *out, const char *fmt, va_list ap);
 int ep_b_format(ep_build *b, const char *fmt, ...);         /* appends one term */
@@ -371,8 +374,9 @@ typedef struct ep_pattern ep_pattern;
 #define EP_PATTERN_MAX_PINS 8
 
 /* Returns new (ep_pattern_free). EP_EPARSE on bad text; EP_ETOOBIG past
- * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins or 16 nested map
- * patterns; EP_EDEPTH past 256 nested terms; EP_EATOMLEN for a long atom.
+ * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins, 16 nested map
+ * patterns or 100000-digit numbers; EP_EDEPTH past 256 nested terms;
+ * EP_EATOMLEN for a long atom.
  * *err_offset gets the byte offset of the error when not NULL. */
 int ep_pattern_compile(ep_pattern **out, const char *text, size_t *err_offset);
 void ep_pattern_free(ep_pattern *p);

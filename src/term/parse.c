@@ -36,6 +36,7 @@ typedef struct parser {
   ep_build *b;
   ep__hole_fn hole;
   void *ctx;
+  ep__fmt_rec *rec;            /* NULL, or the builder calls to record */
   int syntax;                  /* the code for a syntax error */
   int depth;
   uint8_t kind[EP_MAX_DEPTH];  /* what each open container expects next */
@@ -45,6 +46,19 @@ static int peek(const parser *ps) { return ps->s < ps->end ? (uint8_t)*ps->s : -
 static int peek2(const parser *ps) { return ps->end - ps->s >= 2 ? (uint8_t)ps->s[1] : -1; }
 
 static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+
+static void record(parser *ps, ep__op op) {
+  ep__fmt_rec *r = ps->rec;
+  if (!r || !r->ok) return;
+  if (r->n == EP__FMT_MAX_OPS) r->ok = false;
+  else r->op[r->n++] = op;
+}
+#define REC(ps, ...) record((ps), (ep__op){__VA_ARGS__})
+
+/* The term being parsed makes calls a compiled format cannot replay. */
+static void no_record(parser *ps) {
+  if (ps->rec) ps->rec->ok = false;
+}
 
 static void skip_ws_slow(parser *ps) {
   while (ps->s < ps->end) {
@@ -201,6 +215,7 @@ static int bare_atom(parser *ps) {
   int r = ep_atom_from(start, n, &a);
   if (r < 0) return r;
   ep_b_atom(ps->b, a);
+  REC(ps, .kind = OP_ATOM, .atom = a);
   return 0;
 }
 
@@ -220,6 +235,7 @@ static int quoted_atom(parser *ps) {
   int r = ep_atom_from((const char *)name, len, &a);
   if (r < 0) return r;
   ep_b_atom(ps->b, a);
+  REC(ps, .kind = OP_ATOM, .atom = a);
   return 0;
 }
 
@@ -282,14 +298,17 @@ static int build_int(parser *ps, const char *s, const char *e, int base, bool ne
     if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) break;
     v = v * (uint64_t)base + (uint64_t)d;
   }
-  if (p == e) {
-    if (!neg && v <= INT64_MAX) ep_b_int(ps->b, (int64_t)v);
-    else if (neg && v <= (uint64_t)INT64_MAX + 1) ep_b_int(ps->b, (int64_t)(0 - v));
-    else {
-      uint8_t mag[8];
-      for (int i = 0; i < 8; i++) mag[i] = (uint8_t)(v >> (8 * i));
-      ep_b_big(ps->b, neg, mag, 8);
-    }
+  if (p == e && (neg ? v <= (uint64_t)INT64_MAX + 1 : v <= INT64_MAX)) {
+    int64_t i = neg ? (int64_t)(0 - v) : (int64_t)v;
+    ep_b_int(ps->b, i);
+    REC(ps, .kind = OP_INT, .v.i = i);
+    return 0;
+  }
+  no_record(ps);
+  if (p == e) {   /* fits 64 bits, not int64 */
+    uint8_t mag[8];
+    for (int i = 0; i < 8; i++) mag[i] = (uint8_t)(v >> (8 * i));
+    ep_b_big(ps->b, neg, mag, 8);
     return 0;
   }
   /* Beyond 64 bits: chunks of k digits, base^k < 2^32, multiplied in. */
@@ -369,6 +388,7 @@ static int build_float(parser *ps, const char *s, const char *e, bool neg) {
     if (isinf(d)) return ps->syntax;   /* erl_scan rejects it too */
   }
   ep_b_float(ps->b, neg ? -d : d);
+  REC(ps, .kind = OP_FLOAT, .v.d = neg ? -d : d);
   return 0;
 }
 
@@ -422,6 +442,7 @@ static int char_literal(parser *ps, bool neg) {
   int r = text_char(ps, &cp);
   if (r < 0) return r;
   ep_b_int(ps->b, neg ? -(int64_t)cp : (int64_t)cp);
+  REC(ps, .kind = OP_INT, .v.i = neg ? -(int64_t)cp : (int64_t)cp);
   return 0;
 }
 
@@ -436,15 +457,20 @@ static int string_list(parser *ps) {
       uint32_t cp;
       int r = text_char(ps, &cp);
       if (r < 0) return r;
-      if (!open) ep_b_list(ps->b);
+      if (!open) {
+        ep_b_list(ps->b);
+        REC(ps, .kind = OP_LIST);
+      }
       open = true;
       ep_b_int(ps->b, cp);
+      REC(ps, .kind = OP_INT, .v.i = cp);
     }
     ps->s++;
     skip_ws(ps);
   }
   if (open) ep_b_end(ps->b);
   else ep_b_nil(ps->b);
+  REC(ps, .kind = open ? OP_END : OP_NIL);
   return 0;
 }
 
@@ -610,6 +636,7 @@ static int binary_segments(parser *ps, bitbuf *bb) {
 }
 
 static int binary(parser *ps) {
+  no_record(ps);
   bitbuf bb = {.bits = 0, .cap = sizeof bb.inl};
   bb.d = bb.inl;
   ps->s += 2;
@@ -647,6 +674,7 @@ static bool read_node(parser *ps, uint32_t *node) {
 
 static int pid(parser *ps) {
   uint32_t node;
+  no_record(ps);
   uint64_t id, serial;
   ps->s++;
   if (!read_node(ps, &node) || !eat(ps, ".") || !read_u64(ps, UINT32_MAX, &id) || !eat(ps, ".") ||
@@ -659,6 +687,7 @@ static int pid(parser *ps) {
 /* #Ref<N.a.b.c>: words most significant first, so a is w[2]. */
 static int ref(parser *ps) {
   ep_ref r = {0};
+  no_record(ps);
   uint64_t words[5];
   if (!read_node(ps, &r.node)) return ps->syntax;
   while (r.len < 5 && eat(ps, ".")) {
@@ -673,6 +702,7 @@ static int ref(parser *ps) {
 
 static int port(parser *ps) {
   ep_port p = {0};
+  no_record(ps);
   if (!read_node(ps, &p.node) || !eat(ps, ".") || !read_u64(ps, UINT64_MAX, &p.id) || !eat(ps, ">"))
     return ps->syntax;
   ep_b_port(ps->b, &p);
@@ -699,9 +729,11 @@ static int term_start(parser *ps) {
     ps->s++;
     skip_ws(ps);
     ep_b_tuple(ps->b);
+    REC(ps, .kind = OP_TUPLE);
     if (peek(ps) == '}') {
       ps->s++;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       return LEAF;
     }
     return open_container(ps, K_TUPLE);
@@ -711,17 +743,21 @@ static int term_start(parser *ps) {
     if (peek(ps) == ']') {
       ps->s++;
       ep_b_nil(ps->b);
+      REC(ps, .kind = OP_NIL);
       return LEAF;
     }
     ep_b_list(ps->b);
+    REC(ps, .kind = OP_LIST);
     return open_container(ps, K_LIST);
   case '#':
     if (eat(ps, "#{")) {
       skip_ws(ps);
       ep_b_map(ps->b);
+      REC(ps, .kind = OP_MAP);
       if (peek(ps) == '}') {
         ps->s++;
         ep_b_end(ps->b);
+        REC(ps, .kind = OP_END);
         return LEAF;
       }
       return open_container(ps, K_MAP_KEY);
@@ -747,6 +783,7 @@ static int term_start(parser *ps) {
     if (!ps->hole || ps->end - ps->s < 2) return ps->syntax;
     ps->s += 2;
     r = ps->hole(ps->b, ps->s[-1], ps->ctx);
+    REC(ps, .kind = OP_HOLE, .hole = ps->s[-1]);
     return r < 0 ? r : LEAF;
   default:
     if (is_digit(c)) return number(ps, false);
@@ -769,6 +806,7 @@ static int term_next(parser *ps) {
       if (c == ',') break;
       if (c != '}') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     case K_LIST:
       if (c == ',') break;
@@ -778,10 +816,12 @@ static int term_next(parser *ps) {
       }
       if (c != ']') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     case K_TAIL:
       if (c != ']') return ps->syntax;
       ep_b_end_tail(ps->b);
+      REC(ps, .kind = OP_END_TAIL);
       goto closed;
     case K_MAP_KEY:
       if (!eat(ps, "=>")) return ps->syntax;
@@ -794,6 +834,7 @@ static int term_next(parser *ps) {
       }
       if (c != '}') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     }
     ps->s++;   /* the separator */
@@ -823,7 +864,7 @@ static int parse_all(parser *ps) {
   return ps->s == ps->end ? 0 : ps->syntax;
 }
 
-int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx) {
+int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx, ep__fmt_rec *rec) {
   if (b->err) return b->err;
   parser ps;
   ps.s = text;
@@ -831,6 +872,7 @@ int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void 
   ps.b = b;
   ps.hole = hole;
   ps.ctx = ctx;
+  ps.rec = rec;
   ps.syntax = hole ? EP_EFORMAT : EP_EPARSE;
   ps.depth = 0;
   int r = parse_all(&ps);
@@ -844,14 +886,14 @@ int ep_b_parse(ep_build *b, const char *text, size_t len) {
     if (b->err == 0) b->err = EP_EINVAL;
     return b->err;
   }
-  return ep__parse(b, text, len, NULL, NULL);
+  return ep__parse(b, text, len, NULL, NULL, NULL);
 }
 
 int ep_parse(ep_term *out, const char *text) {
   if (!out || !text) return EP_EINVAL;
   ep_build b;
   ep_b_init(&b);
-  int r = ep__parse(&b, text, strlen(text), NULL, NULL), err = 0;
+  int r = ep__parse(&b, text, strlen(text), NULL, NULL, NULL), err = 0;
   if (r == 0) {
     *out = ep_b_finish(&b, &err);
     r = *out ? 0 : err;

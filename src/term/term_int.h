@@ -58,9 +58,11 @@ enum {
 #define HDR_FUN 9
 
 #if defined(__GNUC__)
+#define EP_NOINLINE __attribute__((noinline))
 #define EP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
+#define EP_NOINLINE
 #define EP_LIKELY(x) (x)
 #define EP_UNLIKELY(x) (x)
 #endif

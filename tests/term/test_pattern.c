@@ -31,10 +31,9 @@ void *__wrap_realloc(void *p, size_t n) { allocs++; return __real_realloc(p, n);
 
 /* ------------------------------------------ terms from text, for tests -- */
 
-/* A small reader of Erlang term text (atoms, integers of any size, floats,
- * "strings", <<bytes>>, tuples, lists with tails, maps with =>, <0.I.S>,
- * #Ref<0.a.b.c>) so that tests read like the messages they send. It is
- * not the library's parser (ep_parse) and accepts only well-formed text. */
+/* Terms from Erlang text (ep_parse), so tests read like the messages they
+ * send; this also checks that the pattern parser and the term parser read
+ * every literal alike. */
 static ep_term made[256];
 static int nmade;
 
@@ -44,139 +43,10 @@ static void free_made(void) {
   while (nmade) ep_term_free(made[--nmade]);
 }
 
-static const char *ws(const char *s) {
-  while (*s == ' ') s++;
-  return s;
-}
-
-static const char *rd(ep_build *b, const char *s);
-
-static const char *rd_seq(ep_build *b, const char *s, char close) {
-  s = ws(s);
-  while (*s != close) {
-    s = ws(rd(b, s));
-    if (*s == ',') s++;
-    if (*s == '|') {
-      s = ws(rd(b, s + 1));
-      ck_assert_int_eq(*s, close);
-      ep_b_end_tail(b);
-      return s + 1;
-    }
-    s = ws(s);
-  }
-  ep_b_end(b);
-  return s + 1;
-}
-
-static const char *rd(ep_build *b, const char *s) {
-  s = ws(s);
-  char *end;
-  if (*s == '{') { ep_b_tuple(b); return rd_seq(b, s + 1, '}'); }
-  if (*s == '[') { ep_b_list(b); return rd_seq(b, s + 1, ']'); }
-  if (s[0] == '#' && s[1] == '{') {
-    ep_b_map(b);
-    s = ws(s + 2);
-    while (*s != '}') {
-      s = ws(rd(b, s));
-      ck_assert(s[0] == '=' && s[1] == '>');
-      s = ws(rd(b, s + 2));
-      if (*s == ',') s = ws(s + 1);
-    }
-    ep_b_end(b);
-    return s + 1;
-  }
-  if (s[0] == '<' && s[1] == '<') {
-    uint8_t bytes[2048];
-    size_t n = 0;
-    s = ws(s + 2);
-    while (*s != '>') {
-      if (*s == '"') {
-        for (s++; *s != '"'; s++) bytes[n++] = (uint8_t)*s;
-        s++;
-      } else {
-        bytes[n++] = (uint8_t)strtol(s, &end, 10);
-        s = end;
-      }
-      s = ws(s);
-      if (*s == ',') s = ws(s + 1);
-    }
-    ep_b_binary(b, bytes, n);
-    return s + 2;
-  }
-  if (*s == '<') {
-    ep_pid p = {0};
-    p.id = (uint32_t)strtoul(s + 3, &end, 10);
-    p.serial = (uint32_t)strtoul(end + 1, &end, 10);
-    ep_b_pid(b, p);
-    return end + 1;
-  }
-  if (strncmp(s, "#Ref<0.", 7) == 0) {
-    ep_ref r = {.len = 0};
-    uint32_t w[5];
-    s += 6;
-    while (*s == '.') {
-      w[r.len++] = (uint32_t)strtoul(s + 1, &end, 10);
-      s = end;
-    }
-    for (uint32_t i = 0; i < r.len; i++) r.w[i] = w[r.len - 1 - i];
-    ep_b_ref(b, &r);
-    return s + 1;
-  }
-  if (*s == '"') {
-    char buf[256];
-    size_t n = 0;
-    for (s++; *s != '"'; s++) buf[n++] = *s;
-    buf[n] = 0;
-    ep_b_string(b, buf);
-    return s + 1;
-  }
-  if (*s == '\'') {
-    char buf[256];
-    size_t n = 0;
-    for (s++; *s != '\''; s++) buf[n++] = *s;
-    ep_atom a;
-    ck_assert_int_eq(ep_atom_from(buf, n, &a), 0);
-    ep_b_atom(b, a);
-    return s + 1;
-  }
-  if (*s == '-' || (*s >= '0' && *s <= '9')) {
-    size_t n = strspn(s + (*s == '-'), "0123456789") + (*s == '-');
-    if (s[n] == '.' || s[n] == 'e') {
-      ep_b_float(b, strtod(s, &end));
-      return end;
-    }
-    uint8_t mag[64] = {0};
-    size_t m = 0;
-    for (size_t i = (*s == '-'); i < n; i++) {
-      unsigned carry = (unsigned)(s[i] - '0');
-      for (size_t j = 0; j < m; j++) {
-        unsigned v = mag[j] * 10u + carry;
-        mag[j] = (uint8_t)v;
-        carry = v >> 8;
-      }
-      if (carry) mag[m++] = (uint8_t)carry;
-    }
-    ep_b_big(b, *s == '-', mag, m);
-    return s + n;
-  }
-  size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@");
-  ck_assert_msg(n > 0, "test term text: cannot read \"%s\"", s);
-  char buf[256];
-  memcpy(buf, s, n);
-  buf[n] = 0;
-  ep_b_atom_name(b, buf);
-  return s + n;
-}
-
 static ep_term T(const char *text) {
-  ep_build b;
-  ep_b_init(&b);
-  const char *rest = ws(rd(&b, text));
-  ck_assert_msg(*rest == 0, "test term text: junk after \"%s\"", text);
-  int err;
-  ep_term t = ep_b_finish(&b, &err);
-  ep_b_free(&b);
-  ck_assert_msg(err == 0, "test term text: %s", text);
+  ep_term t = NULL;
+  int rc = ep_parse(&t, text);
+  ck_assert_msg(rc == 0, "test term text %s: %s", text, ep_err_name(rc));
   ck_assert(nmade < 256);
   if (nmade == 0) atexit(free_made);
   return made[nmade++] = t;
@@ -596,6 +466,23 @@ TEST(pattern, maps_nested) {
   ep_pattern_free(p);
 }
 
+/* Test that the pattern parser reads every literal as the term parser
+ * (ep_parse) does: each literal pattern matches the parsed term of the same
+ * text, so Erlang's lexical rules are applied alike. */
+TEST(pattern, literals_agree_with_term_parser) {
+  static const char *const lits[] = {
+    "ok", "'hello world'", "'it\\'s'", "'caf\\x{e9}'", "nonode@nohost", "'\\^a'", "'\\101'",
+    "42", "-42", "1_000", "16#ff", "2#1010", "$a", "$\\n", "$\\x{263a}",
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+    "-123456789012345678901234567890", "2.5", "-1.5e3", "1.0e308", "1_0.2_5", "0.0",
+    "\"abc\"", "\"\"", "\"a\\nb\"", "\"ab\" \"c\"", "\"é\"", "<<\"bin\">>", "<<>>",
+    "<<1, 2, 255>>", "<<\"é\">>", "<<\"é\"/utf8>>", "{}", "{a, {b, [c]}}", "[]", "[1 | 2]",
+    "[a, b | [c]]", "<0.57.3>", "#Ref<0.1.2.3>", "{'EXIT', <0.9.0>, normal}", "[$a, $b]", "{1.0, 1}"};
+  for (size_t i = 0; i < sizeof lits / sizeof *lits; i++)
+    ck_assert_msg(matches(lits[i], lits[i]), "%s", lits[i]);
+  ck_assert(!matches("{1.0, 1}", "{1, 1.0}"));
+}
+
 /* Test that pid and reference literals match the same pid or reference. */
 TEST(pattern, pid_and_ref_literals) {
   ck_assert(matches("<0.57.0>", "<0.57.0>"));
@@ -905,6 +792,24 @@ TEST(pattern_err, depth_and_atom_length) {
   strcat(maps, "X");
   for (int i = 0; i < 17; i++) strcat(maps, "}");
   ck_assert_int_eq(compile_error(maps, &off), EP_ETOOBIG);
+}
+
+/* Test that integer literals longer than ep_parse accepts (100000 digits)
+ * are EP_ETOOBIG, in every base and in floats, before any conversion. */
+TEST(pattern_err, huge_literals) {
+  static const char *const prefixes[] = {"", "-", "16#", "1.", "1.0e"};
+  size_t n = 100001;
+  char *text = malloc(n + 8);
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+    size_t k = strlen(prefixes[i]);
+    memcpy(text, prefixes[i], k);
+    memset(text + k, '7', n);
+    text[k + n] = 0;
+    size_t off;
+    ck_assert_msg(compile_error(text, &off) == EP_ETOOBIG, "prefix %s", prefixes[i]);
+    ck_assert_msg(off == (i == 1), "prefix %s: offset %zu", prefixes[i], off);
+  }
+  free(text);
 }
 
 /* Test that compile rejects NULL arguments with EP_EINVAL. */
