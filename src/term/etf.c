@@ -85,15 +85,32 @@ typedef struct eout {
   size_t n, cap;
 } eout;
 
+/* The writers are inlined into enc_run, whose cursor is a local that never
+ * escapes, so it stays in registers although the output stores are char
+ * stores that could otherwise alias it. Headers are stored straight into
+ * the output (building them on the stack and copying them costs a
+ * store-forwarding stall per term). */
+#define EP_ENC_INLINE static inline __attribute__((always_inline))
+#define ROOM_MAX 32                        /* largest fixed part: a 5-word ref */
+
+static _Thread_local uint8_t overflow[ROOM_MAX];   /* writes past cap land here */
+
+/* Where to write the next k <= ROOM_MAX bytes. */
+static inline uint8_t *room(eout *w, size_t k) {
+  uint8_t *q = EP_LIKELY(w->n + k <= w->cap) ? w->o + w->n : overflow;
+  w->n += k;
+  return q;
+}
+
 static inline void put(eout *w, const void *s, size_t k) {
   if (EP_LIKELY(w->n + k <= w->cap)) memcpy(w->o + w->n, s, k);
   w->n += k;
 }
 
-static void enc_atom(eout *w, ep_atom a, int flags) {
+EP_ENC_INLINE void enc_atom(eout *w, ep_atom a, int flags) {
   size_t len;
   const uint8_t *s = (const uint8_t *)ep_atom_name(a, &len);
-  uint8_t h[3];
+  uint8_t *q;
   if (flags & EP_ETF_LATIN1_ATOMS) {
     size_t chars = 0, i;              /* latin-1 fits when every lead byte is < 0xc4 */
     for (i = 0; i < len; i++, chars++) {
@@ -102,56 +119,56 @@ static void enc_atom(eout *w, ep_atom a, int flags) {
       i++;
     }
     if (i >= len) {
-      h[0] = E_ATOM;
-      put16(h + 1, (uint32_t)chars);
-      put(w, h, 3);
+      q = room(w, 3);
+      q[0] = E_ATOM;
+      put16(q + 1, (uint32_t)chars);
       if (chars == len) {
         put(w, s, len);
         return;
       }
       for (i = 0; i < len; i++) {
-        uint8_t c = s[i] < 0x80 ? s[i] : (uint8_t)((s[i] & 3) << 6 | (s[i + 1] & 0x3f));
+        q = room(w, 1);
+        *q = s[i] < 0x80 ? s[i] : (uint8_t)((s[i] & 3) << 6 | (s[i + 1] & 0x3f));
         i += s[i] >= 0x80;
-        put(w, &c, 1);
       }
       return;
     }
   }
   if (len <= 255) {
-    h[0] = E_SMALL_ATOM_UTF8;
-    h[1] = (uint8_t)len;
-    put(w, h, 2);
+    q = room(w, 2);
+    q[0] = E_SMALL_ATOM_UTF8;
+    q[1] = (uint8_t)len;
   } else {
-    h[0] = E_ATOM_UTF8;
-    put16(h + 1, (uint32_t)len);
-    put(w, h, 3);
+    q = room(w, 3);
+    q[0] = E_ATOM_UTF8;
+    put16(q + 1, (uint32_t)len);
   }
   put(w, s, len);
 }
 
-static void enc_int(eout *w, int64_t v) {
-  uint8_t h[11];
+EP_ENC_INLINE void enc_int(eout *w, int64_t v) {
+  uint8_t *q;
   if (v >= 0 && v <= 255) {
-    h[0] = E_SMALL_INT;
-    h[1] = (uint8_t)v;
-    put(w, h, 2);
+    q = room(w, 2);
+    q[0] = E_SMALL_INT;
+    q[1] = (uint8_t)v;
   } else if (v >= INT32_MIN && v <= INT32_MAX) {
-    h[0] = E_INT;
-    put32(h + 1, (uint32_t)v);
-    put(w, h, 5);
+    q = room(w, 5);
+    q[0] = E_INT;
+    put32(q + 1, (uint32_t)v);
   } else {
     uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    uint8_t n = 0;
-    for (; m; m >>= 8) h[3 + n++] = (uint8_t)m;
-    h[0] = E_SMALL_BIG;
-    h[1] = n;
-    h[2] = v < 0;
-    put(w, h, 3 + (size_t)n);
+    uint8_t n = (uint8_t)((71 - __builtin_clzll(m)) / 8);   /* bytes of magnitude */
+    q = room(w, 3 + (size_t)n);
+    q[0] = E_SMALL_BIG;
+    q[1] = n;
+    q[2] = v < 0;
+    for (uint8_t i = 0; i < n; i++, m >>= 8) q[3 + i] = (uint8_t)m;
   }
 }
 
 /* Node and creation as the wire sees them: local ones get this node's. */
-static void enc_node(eout *w, const uint8_t *p, int flags, uint32_t *creation) {
+EP_ENC_INLINE void enc_node(eout *w, const uint8_t *p, int flags, uint32_t *creation) {
   uint32_t node = rd32(p + 1);
   *creation = rd32(p + 5);
   if (node == EP_NODE_LOCAL) {
@@ -185,25 +202,25 @@ typedef struct lframe {
 /* The list whose first cell is at *pp: STRING_EXT whole (returns 0, *pp
  * past it), or the LIST_EXT header with f set to walk its cells (returns
  * 1, *pp at the first head). */
-static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
+EP_ENC_INLINE int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   const uint8_t *p = *pp;
   bool str;
   size_t n = list_shape(p, &str);
-  uint8_t h[5];
+  uint8_t *q;
   if (str) {
-    h[0] = E_STRING;
-    put16(h + 1, (uint32_t)n);
-    put(w, h, 3);
-    for (; *p == T_LIST; p += CELL_INT) {   /* every cell is a header and an int */
-      uint8_t c = (uint8_t)rd64(p + HDR_LIST + 1);
-      put(w, &c, 1);
-    }
+    q = room(w, 3);
+    q[0] = E_STRING;
+    put16(q + 1, (uint32_t)n);
+    bool fits = w->n + n <= w->cap;
+    for (size_t i = 0; i < n; i++, p += CELL_INT)   /* every cell: a header and an int */
+      if (fits) w->o[w->n + i] = (uint8_t)rd64(p + HDR_LIST + 1);
+    w->n += n;
     *pp = p + 1;
     return 0;
   }
-  h[0] = E_LIST;
-  put32(h + 1, (uint32_t)n);
-  put(w, h, 5);
+  q = room(w, 5);
+  q[0] = E_LIST;
+  put32(q + 1, (uint32_t)n);
   p += HDR_LIST;
   f->left = n - 1;
   f->resume = p + ep__tsize(p);
@@ -211,96 +228,87 @@ static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   return 1;
 }
 
-static void enc_big(eout *w, const uint8_t *p) {
+EP_ENC_INLINE void enc_big(eout *w, const uint8_t *p) {
   uint32_t n = rd32(p + 2);
-  uint8_t h[6];
+  uint8_t *q;
   if (n <= 255) {
-    h[0] = E_SMALL_BIG;
-    h[1] = (uint8_t)n;
-    h[2] = p[1];
-    put(w, h, 3);
+    q = room(w, 3);
+    q[0] = E_SMALL_BIG;
+    q[1] = (uint8_t)n;
+    q[2] = p[1];
   } else {
-    h[0] = E_LARGE_BIG;
-    put32(h + 1, n);
-    h[5] = p[1];
-    put(w, h, 6);
+    q = room(w, 6);
+    q[0] = E_LARGE_BIG;
+    put32(q + 1, n);
+    q[5] = p[1];
   }
   put(w, p + 6, n);
 }
 
 /* BINARY_EXT, or BIT_BINARY_EXT with the bits used in the last byte. */
-static void enc_binary(eout *w, const uint8_t *p) {
+EP_ENC_INLINE void enc_binary(eout *w, const uint8_t *p) {
   uint32_t n = rd32(p + 1);
   bool bits = p[0] == T_BITS;
-  uint8_t h[6];
-  h[0] = bits ? E_BIT_BINARY : E_BINARY;
-  put32(h + 1, n);
-  if (bits) h[5] = p[5];
-  put(w, h, bits ? 6 : 5);
+  uint8_t *q = room(w, bits ? 6 : 5);
+  q[0] = bits ? E_BIT_BINARY : E_BINARY;
+  put32(q + 1, n);
+  if (bits) q[5] = p[5];
   put(w, p + (bits ? 6 : 5), n);
 }
 
-static void enc_pid(eout *w, const uint8_t *p, int flags) {
-  uint8_t h[12] = {E_NEW_PID};
+EP_ENC_INLINE void enc_pid(eout *w, const uint8_t *p, int flags) {
   uint32_t cr;
-  put(w, h, 1);
+  *room(w, 1) = E_NEW_PID;
   enc_node(w, p, flags, &cr);
-  put32(h, rd32(p + 9));
-  put32(h + 4, rd32(p + 13));
-  put32(h + 8, cr);
-  put(w, h, 12);
+  uint8_t *q = room(w, 12);
+  put32(q, rd32(p + 9));
+  put32(q + 4, rd32(p + 13));
+  put32(q + 8, cr);
 }
 
 /* NEW_PORT_EXT, or V4_PORT_EXT for ids past 28 bits (as OTP 24+). */
-static void enc_port(eout *w, const uint8_t *p, int flags) {
+EP_ENC_INLINE void enc_port(eout *w, const uint8_t *p, int flags) {
   uint64_t id = rd64(p + 9);
   bool v4 = id > PORT_V3_MAX;
-  uint8_t h[12] = {v4 ? E_V4_PORT : E_NEW_PORT};
   uint32_t cr;
-  put(w, h, 1);
+  *room(w, 1) = v4 ? E_V4_PORT : E_NEW_PORT;
   enc_node(w, p, flags, &cr);
-  if (v4) put64(h, id);
-  else put32(h, (uint32_t)id);
-  put32(h + (v4 ? 8 : 4), cr);
-  put(w, h, v4 ? 12 : 8);
+  uint8_t *q = room(w, v4 ? 12 : 8);
+  if (v4) put64(q, id);
+  else put32(q, (uint32_t)id);
+  put32(q + (v4 ? 8 : 4), cr);
 }
 
-static void enc_ref(eout *w, const uint8_t *p, int flags) {
+EP_ENC_INLINE void enc_ref(eout *w, const uint8_t *p, int flags) {
   uint32_t cr, len = p[9];
-  uint8_t h[4] = {E_NEWER_REF};
-  put16(h + 1, len);
-  put(w, h, 3);
+  uint8_t *q = room(w, 3);
+  q[0] = E_NEWER_REF;
+  put16(q + 1, len);
   enc_node(w, p, flags, &cr);
-  put32(h, cr);
-  put(w, h, 4);
-  for (uint32_t i = 0; i < len; i++) {
-    put32(h, rd32(p + 10 + 4 * i));
-    put(w, h, 4);
-  }
+  q = room(w, 4 + 4 * (size_t)len);
+  put32(q, cr);
+  for (uint32_t i = 0; i < len; i++) put32(q + 4 + 4 * i, rd32(p + 10 + 4 * i));
 }
 
 /* Containers' headers; their contents follow in the same pre-order. */
-static void enc_header(eout *w, const uint8_t *p) {
+EP_ENC_INLINE void enc_header(eout *w, const uint8_t *p) {
   uint32_t n = rd32(p + 1);
-  uint8_t h[5];
-  if (p[0] == T_MAP) {
-    h[0] = E_MAP;
-    put32(h + 1, n);
-    put(w, h, 5);
-  } else if (n <= 255) {
-    h[0] = E_SMALL_TUPLE;
-    h[1] = (uint8_t)n;
-    put(w, h, 2);
+  uint8_t *q;
+  if (p[0] == T_MAP || n > 255) {
+    q = room(w, 5);
+    q[0] = p[0] == T_MAP ? E_MAP : E_LARGE_TUPLE;
+    put32(q + 1, n);
   } else {
-    h[0] = E_LARGE_TUPLE;
-    put32(h + 1, n);
-    put(w, h, 5);
+    q = room(w, 2);
+    q[0] = E_SMALL_TUPLE;
+    q[1] = (uint8_t)n;
   }
 }
 
 /* Walks the term's bytes once, front to back: ETF is pre-order too, so
  * only list cells need a stack (their headers are skipped, not written). */
-static int enc_run(const uint8_t *p, int flags, eout *w) {
+static int enc_run(const uint8_t *p, int flags, eout *wp) {
+  eout cur = *wp, *w = &cur;
   const uint8_t *end = p + ep__tsize(p);
   lframe inl[16], *st = inl;
   size_t sp = 0, scap = sizeof inl / sizeof *inl;
@@ -316,15 +324,15 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
         f->resume = p + ep__tsize(p);
       }
     }
-    uint8_t h[9];
+    uint8_t *q;
     switch (*p) {
-    case T_NIL: h[0] = E_NIL; put(w, h, 1); p++; break;
+    case T_NIL: *room(w, 1) = E_NIL; p++; break;
     case T_INT: enc_int(w, (int64_t)rd64(p + 1)); p += 9; break;
     case T_BIG: enc_big(w, p); p += ep__tsize(p); break;
     case T_FLOAT:
-      h[0] = E_NEW_FLOAT;
-      put64(h + 1, rd64(p + 1));
-      put(w, h, 9);
+      q = room(w, 9);
+      q[0] = E_NEW_FLOAT;
+      put64(q + 1, rd64(p + 1));
       p += 9;
       break;
     case T_ATOM: enc_atom(w, rd32(p + 1), flags); p += 5; break;
@@ -350,6 +358,7 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
   }
 out:
   if (st != inl) free(st);
+  *wp = cur;
   return err;
 }
 
