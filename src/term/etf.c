@@ -91,7 +91,7 @@ typedef struct eout {
  * the output (building them on the stack and copying them costs a
  * store-forwarding stall per term). */
 #define EP_ENC_INLINE static inline __attribute__((always_inline))
-#define ROOM_MAX 32                        /* largest fixed part: a 5-word ref */
+#define ROOM_MAX 16                        /* largest fixed part: a V4 port's */
 
 static _Thread_local uint8_t overflow[ROOM_MAX];   /* writes past cap land here */
 
@@ -285,9 +285,8 @@ EP_ENC_INLINE void enc_ref(eout *w, const uint8_t *p, int flags) {
   q[0] = E_NEWER_REF;
   put16(q + 1, len);
   enc_node(w, p, flags, &cr);
-  q = room(w, 4 + 4 * (size_t)len);
-  put32(q, cr);
-  for (uint32_t i = 0; i < len; i++) put32(q + 4 + 4 * i, rd32(p + 10 + 4 * i));
+  put32(room(w, 4), cr);
+  for (uint32_t i = 0; i < len; i++) put32(room(w, 4), rd32(p + 10 + 4 * i));
 }
 
 /* Containers' headers; their contents follow in the same pre-order. */
