@@ -172,6 +172,10 @@ size_t ep_map_size(ep_term t);            /* 0 if not a map */
 ep_term ep_map_get(ep_term map, ep_term key);   /* NULL if absent */
 /* i-th pair in key order (i < ep_map_size). */
 int ep_map_pair(ep_term map, size_t i, ep_term *key, ep_term *value);
+/* maps:put/3 and maps:remove/2: return a new map (free with ep_term_free)
+ * and leave `map` as it is; NULL if map is not a map or out of memory. */
+ep_term ep_map_put(ep_term map, ep_term key, ep_term value);
+ep_term ep_map_remove(ep_term map, ep_term key);
 
 /* Owned terms: one malloc'd block each. */
 ep_term ep_term_dup(ep_term t);           /* returns new, NULL if out of memory */
