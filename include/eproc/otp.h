@@ -7,5 +7,6 @@
 #define EPROC_OTP_H
 
 #include "gen_server.h"
+#include "supervisor.h"
 
 #endif

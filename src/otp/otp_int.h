@@ -58,6 +58,9 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply);
 /* The exiting form: on failure, exits with the reason of the call site. */
 ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
 
+/* The same, taking req (a heap term): freed whatever happens. */
+ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
+
 /* Exits with `reason`, which the caller owns (a heap term): the reason is
  * parked in the caller's own mailbox first, so nothing is leaked. */
 _Noreturn void ep__exit_owned(ep_term reason);

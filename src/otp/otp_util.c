@@ -152,11 +152,9 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
   return k;                        /* EP_ETIMEOUT */
 }
 
-ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
-  ep_term out = NULL;
-  int rc = ep__gen_call(s, req, timeout_ms, &out);
-  if (rc == 0)
-    return out;
+/* {Why, {Module, call, [Server, Req | Timeout]}} for a failed call, new. */
+static ep_term call_reason(int rc, ep_term out, ep_server s, ep_term req, long timeout_ms,
+                           ep__call_site site) {
   ep_smallterm rs, ss, ts;
   ep_term why = rc == EP_EEXITED ? out
               : ep_atom_term(&rs, rc == EP_ENOPROC ? EP_A_noproc
@@ -167,5 +165,40 @@ ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site 
   if (site.with_timeout)
     args[n++] = timeout_ms == EP_INFINITY ? ep_atom_term(&ts, EP_A_infinity)
                                           : ep_int_term(&ts, timeout_ms);
-  ep__exit_mfa(why, site.module, EP_A_call, args, n);
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_term(&b, why);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, site.module);
+  ep_b_atom(&b, EP_A_call);
+  ep_b_list(&b);
+  for (int i = 0; i < n; i++)
+    ep_b_term(&b, args[i]);
+  ep_b_end(&b);
+  ep_b_end(&b);
+  ep_b_end(&b);
+  ep_term t = ep__b_done(&b);
+  ep_b_free(&b);
+  return t;
+}
+
+ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  if (rc == 0)
+    return out;
+  ep__exit_owned(call_reason(rc, out, s, req, timeout_ms, site));
+}
+
+ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  if (rc == 0) {
+    ep_term_free(req);
+    return out;
+  }
+  ep_term why = call_reason(rc, out, s, req, timeout_ms, site);
+  ep_term_free(req);
+  ep__exit_owned(why);
 }
