@@ -25,7 +25,7 @@ deps:
 demo: build
 	./tools/demo.sh $(BUILD)
 
-# The whole suite: every layer's Criterion tests, the examples, and the
+# The whole suite: every layer's Check tests, the examples, and the
 # round trip against a real Erlang.
 test: build
 	./tools/test.sh $(BUILD)
@@ -33,10 +33,10 @@ test: build
 check: test
 
 asan:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang"
+	EP_TEST_TIMEOUT_SCALE=4 $(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang"
 
 tsan:
-	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DEP_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang"
+	EP_TEST_TIMEOUT_SCALE=4 $(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DEP_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang"
 
 bench: build
 	./tools/bench.sh $(BUILD)

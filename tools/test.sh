@@ -12,7 +12,7 @@ run() {   # run NAME CMD...: one suite, counted once
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "!! $name FAILED"; fi
 }
 for t in "$build"/tests/test_*; do
-  [ -x "$t" ] && run "$(basename "$t")" "$t" --jobs 2 --short-filename
+  [ -x "$t" ] && run "$(basename "$t")" "$t"
 done
 if [ -x tests/erl/run.sh ]; then
   if command -v erl >/dev/null; then run erlang-roundtrip tests/erl/run.sh "$build"
