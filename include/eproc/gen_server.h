@@ -97,6 +97,7 @@ static inline ep_gs_ret ep_reply_int(int64_t i) { return ep__gs_ret(EP_GS_REPLY,
 /* any callback */
 static inline ep_gs_ret ep_noreply(void) { return ep__gs_ret(EP_GS_NOREPLY, EP__GSV_NONE); }
 static inline ep_gs_ret ep_stop_term(ep_term reason) { return ep__gs_ret(EP_GS_STOP, ep_gsv_term(reason)); }
+static inline ep_gs_ret ep_stop_take(ep_term reason) { return ep__gs_ret(EP_GS_STOP, ep_gsv_take(reason)); }
 static inline ep_gs_ret ep_stop_atom(ep_atom reason) { return ep__gs_ret(EP_GS_STOP, ep_gsv_atom(reason)); }
 /* handle_call/3: {stop, Reason, Reply, S} (R52) */
 static inline ep_gs_ret ep_stop_reply(ep_gs_value reason, ep_term reply) {

@@ -8,5 +8,7 @@
 
 #include "gen_server.h"
 #include "supervisor.h"
+#include "task.h"
+#include "agent.h"
 
 #endif
