@@ -10,5 +10,6 @@
 #include "supervisor.h"
 #include "task.h"
 #include "agent.h"
+#include "ppool.h"
 
 #endif

@@ -11,9 +11,8 @@
  *     {.id = "db", .start = db_start_link, .restart = EP_TRANSIENT},
  *   };
  *   static int init(ep_term arg, ep_sup_spec *spec) {
- *     spec->flags = (ep_sup_flags){EP_ONE_FOR_ONE, 3, 5};
- *     spec->children = kids;
- *     spec->nchildren = 2;
+ *     ep_sup_set_flags(spec, (ep_sup_flags){EP_ONE_FOR_ONE, 3, 5});
+ *     ep_sup_add_children(spec, kids, 2);
  *     return 0;
  *   }
  *
@@ -63,11 +62,13 @@ typedef struct ep_child_spec {
   ep_child_type type;
 } ep_child_spec;
 
-typedef struct ep_sup_spec {
-  ep_sup_flags flags;
-  const ep_child_spec *children;   /* borrowed until init returns */
-  size_t nchildren;
-} ep_sup_spec;
+/* What init fills: the flags and the children, copied as they are added
+ * (so specs and their args may be built on init's stack). */
+typedef struct ep_sup_spec ep_sup_spec;
+void ep_sup_set_flags(ep_sup_spec *spec, ep_sup_flags flags);
+/* Adds a child (for simple_one_for_one: the one template). */
+void ep_sup_add_child(ep_sup_spec *spec, const ep_child_spec *child);
+void ep_sup_add_children(ep_sup_spec *spec, const ep_child_spec *children, size_t n);
 
 /* Runs inside the new supervisor. Returns 0 (spec filled) or EP_IGNORED. */
 typedef int (*ep_sup_init_fn)(ep_term arg, ep_sup_spec *spec);

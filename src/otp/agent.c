@@ -27,7 +27,8 @@ static ep_gs_ret a_init(ep_term arg, void **state) {
   if (!a)
     abort();
   a->state = ep__b_done(&b);
-  a->b = b;
+  ep_b_free(&b);
+  ep_b_init(&a->b);
   *state = a;
   return ep_init_ok();
 }

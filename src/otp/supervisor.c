@@ -384,6 +384,7 @@ static void stop_all(struct sup *s) {
     stop_range(s, 0, (size_t)-1);
 }
 
+/* s is the first member of its ep_sup_spec: freeing s frees both. */
 static void sup_free(struct sup *s) {
   for (size_t i = 0; i < s->n; i++)
     child_free(&s->kids[i]);
@@ -413,48 +414,66 @@ static ep_term failed_to_start(ep_atom id, ep_term why) {
   return t;
 }
 
+/* The init callback's ep_sup_spec is the supervisor itself, still empty. */
+struct ep_sup_spec {
+  struct sup s;
+};
+
+void ep_sup_set_flags(ep_sup_spec *spec, ep_sup_flags flags) { spec->s.f = flags; }
+
+void ep_sup_add_child(ep_sup_spec *spec, const ep_child_spec *child) {
+  kids_push(&spec->s, child_of(child));
+}
+
+void ep_sup_add_children(ep_sup_spec *spec, const ep_child_spec *children, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    ep_sup_add_child(spec, &children[i]);
+}
+
 static ep_gs_ret sup_init(ep_term arg, void **state) {
   ep_fn fn;
   ep_term uarg;
   ep_get_fun(arg, &fn, &uarg);
-  ep_sup_init_fn init = (ep_sup_init_fn)fn;
   ep_trap_exit(true);
-  ep_sup_spec spec = {{EP_ONE_FOR_ONE, 1, 5}, NULL, 0};
-  if (init(uarg, &spec) == EP_IGNORED)
-    return ep_init_ignore();
-  if (spec.flags.strategy == EP_SIMPLE_ONE_FOR_ONE && spec.nchildren != 1)
-    return ep_init_stop_atom(ep_atom_of("bad_start_spec"));
-  struct sup *s = calloc(1, sizeof *s);
-  if (!s)
+  ep_sup_spec *spec = calloc(1, sizeof *spec);
+  if (!spec)
     abort();
-  s->f = spec.flags;
+  struct sup *s = &spec->s;
+  *state = s;
+  s->f = (ep_sup_flags){EP_ONE_FOR_ONE, 1, 5};
+  if (((ep_sup_init_fn)fn)(uarg, spec) == EP_IGNORED) {
+    sup_free(s);
+    *state = NULL;
+    return ep_init_ignore();
+  }
   if (s->f.period <= 0)
     s->f.period = 5;
   if (s->f.intensity < 0)
     s->f.intensity = 0;
   ep__restart_init(&s->ring, s->f.intensity, s->f.period);
-  *state = s;
-  if (sofo(s)) {
-    s->tmpl = child_of(&spec.children[0]);
-    return ep_init_ok();
+  if (sofo(s)) {                          /* exactly one spec: the template (R65) */
+    if (s->n == 1) {
+      s->tmpl = s->kids[0];
+      s->n = 0;
+      return ep_init_ok();
+    }
+    sup_free(s);
+    *state = NULL;
+    return ep_init_stop_atom(ep_atom_of("bad_start_spec"));
   }
-  for (size_t i = 0; i < spec.nchildren; i++) {
-    struct child *c = kids_push(s, child_of(&spec.children[i]));
+  for (size_t i = 0; i < s->n; i++) {
+    struct child *c = &s->kids[i];
     ep_term why;
     ep_smallterm st;
     int rc = start_one(c, c->args, &why, &st);
     if (rc == EP_IGNORED && c->restart == EP_TEMPORARY) {
-      kids_remove(s, s->n - 1);
+      kids_remove(s, i--);
     } else if (rc < 0) {
       ep_term r = failed_to_start(c->id, why);
-      kids_remove(s, s->n - 1);
-      stop_range(s, 0, (size_t)-1);
+      stop_range(s, 0, (size_t)-1);       /* those started, in reverse (R56) */
       sup_free(s);
       *state = NULL;
-      /* The reason must outlive this callback: keep it in the gen_server's
-       * return as an owned value. */
-      ep_gs_ret ret = ep__gs_ret(EP_GS_STOP, ep_gsv_take(r));
-      return ret;
+      return ep_stop_take(r);
     }
   }
   return ep_init_ok();
