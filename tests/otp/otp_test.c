@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * otp_test.c - helpers of otp_test.h: parsed terms owned by the test,
+ * catching exits, and waiting for a message with a deadline so a missing
+ * message fails the test instead of hanging it.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "otp_test.h"
+
+static ep_term owned[4096];
+static int nowned;
+static char *texts[1024];
+static int ntexts;
+
+static ep_term keep(ep_term t) {
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_lt(nowned, 4096);
+  owned[nowned++] = t;
+  return t;
+}
+
+ep_term T(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ep_term t = NULL;
+  int rc = ep_vformat(&t, fmt, ap);
+  va_end(ap);
+  ck_assert_msg(rc == 0, "bad term text %s: %s", fmt, ep_err_name(rc));
+  return keep(t);
+}
+
+void ot_free_all(void) {
+  for (int i = 0; i < nowned; i++)
+    ep_term_free(owned[i]);
+  for (int i = 0; i < ntexts; i++)
+    free(texts[i]);
+  nowned = ntexts = 0;
+}
+
+bool ot_is(ep_term t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ep_term want = NULL;
+  int rc = ep_vformat(&want, fmt, ap);
+  va_end(ap);
+  ck_assert_msg(rc == 0, "bad term text %s", fmt);
+  bool eq = ep_exact_equal(t, want);
+  ep_term_free(want);
+  return eq;
+}
+
+const char *ot_show(ep_term t) {
+  if (!t)
+    return "(null)";
+  char *s = ep_print_alloc(t, EP_PRINT_ERLANG);
+  if (ntexts < 1024)
+    texts[ntexts++] = s;
+  return s;
+}
+
+ep_term ot_catch(void (*fn)(void *), void *ctx) {
+  ep_term why;
+  if (!ep_catch(fn, ctx, &why))
+    return NULL;
+  return keep(ep_term_dup(why));
+}
+
+struct callctx { ep_server s; ep_term req; long timeout; ep_term reply; };
+
+static void do_call(void *ctx) {
+  struct callctx *c = ctx;
+  c->reply = ep_gen_server_call_timeout(c->s, c->req, c->timeout);
+}
+
+ep_term ot_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
+  struct callctx c = {s, req, timeout_ms, NULL};
+  ep_term why = ot_catch(do_call, &c);
+  if (!why && reply)
+    *reply = keep(ep_term_dup(c.reply));
+  return why;
+}
+
+ep_term ot_expect(const char *pattern) {
+  ep_pattern *p;
+  ck_assert_int_eq(ep_pattern_compile(&p, pattern, NULL), 0);
+  int k = ep_receive(5000, p);
+  ep_pattern_free(p);
+  ck_assert_msg(k == 0, "no message matching %s within 5 s", pattern);
+  return keep(ep_term_dup(ep_message()));
+}
+
+bool ot_none(const char *pattern) {
+  ep_pattern *p;
+  ck_assert_int_eq(ep_pattern_compile(&p, pattern, NULL), 0);
+  int k = ep_receive(0, p);
+  ep_pattern_free(p);
+  return k == EP_ETIMEOUT;
+}
+
+ep_term ot_down(ep_pid p) {
+  EP_PATTERN(pd, "{'DOWN', ^R, process, _, Reason}");
+  ep_ref r = ep_monitor(p);
+  ep_smallterm s;
+  ep_term pin = ep_ref_term(&s, &r);
+  const ep_clause c = {pd, &pin};
+  int k = ep_receive_clauses(&c, 1, 5000);
+  ck_assert_msg(k == 0, "no DOWN within 5 s");
+  return keep(ep_term_dup(ep_var(0)));
+}
