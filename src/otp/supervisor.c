@@ -778,14 +778,12 @@ static ep_term sup_call_x(ep_server sup, ep_atom op, ep_term arg) {
 
 /* Reads {ok, Pid | undefined} / {error, E} / ok. */
 static int decode(ep_term r, ep_pid *pid, ep_term *reason) {
-  if (pid)
-    *pid = EP_PID_NONE;
   if (ep_is_atom(r, EP_A_ok))
     return 0;
   ep_term a = ep_tuple_elem(r, 0), v = ep_tuple_elem(r, 1);
   if (ep_is_atom(a, EP_A_ok)) {
-    if (pid)
-      ep_get_pid(v, pid);
+    if (pid && ep_get_pid(v, pid) != 0)
+      *pid = EP_PID_NONE;                  /* {ok, undefined}: ignored */
     return 0;
   }
   if (ep_is_atom(v, EP_A_not_found))
@@ -794,8 +792,11 @@ static int decode(ep_term r, ep_pid *pid, ep_term *reason) {
     return EP_EBUSY;
   if (ep_is_atom(v, ep__A.simple_one_for_one))
     return EP_EINVAL;
-  if (ep_is_atom(v, EP_A_already_present))
+  if (ep_is_atom(v, EP_A_already_present)) {
+    if (pid)
+      *pid = EP_PID_NONE;
     return EP_EEXIST;
+  }
   if (ep_tuple_arity(v) == 2 && ep_is_atom(ep_tuple_elem(v, 0), EP_A_already_started)) {
     if (pid)
       ep_get_pid(ep_tuple_elem(v, 1), pid);

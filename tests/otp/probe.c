@@ -29,6 +29,10 @@ static ep_gs_ret init(ep_term arg, void **state) {
   ep_term mode, r, id;
   int64_t ms;
   if (ep_match(p_child, arg, &id, &p->observer)) {
+    if (ep_is_atom(id, ep_atom_of("fail"))) {
+      free(p);
+      return ep_init_stop_atom(ep_atom_of("nope"));
+    }
     p->id = ep_term_dup(id);
     ep_trap_exit(true);
     ep_send_fmt(p->observer, "{started, ~t, ~p}", id, ep_self());
@@ -85,6 +89,7 @@ static ep_gs_ret handle_call(ep_term req, const ep_from *from, void *state) {
   if (ep_is_atom(req, ep_atom_of("defer"))) {
     p->deferred = *from;
     p->has_deferred = true;
+    ep_send_fmt(p->observer, "deferred");
     return ep_noreply();
   }
   if (ep_match(p_answer, req, &v)) {
@@ -140,7 +145,12 @@ static ep_gs_ret handle_continue(ep_term c, void *state) {
 
 static void terminate(ep_term reason, void *state) {
   struct probe *p = state;
-  ep_send_fmt(p->observer, "{terminated, ~p, ~t}", ep_self(), reason);
+  if (p->id && ep_is_atom(p->id, ep_atom_of("slow")))
+    ep_sleep(2000);
+  if (p->id)
+    ep_send_fmt(p->observer, "{stopped, ~t, ~t}", p->id, reason);
+  else
+    ep_send_fmt(p->observer, "{terminated, ~p, ~t}", ep_self(), reason);
   if (p->id)
     ep_term_free(p->id);
   free(p);
