@@ -454,8 +454,9 @@ static uint32_t number(parser *p, bool neg, size_t pos) {
     }
     for (size_t i = f; i < p->pos; i++) if (p->s[i] != '_') buf[k++] = p->s[i];
     buf[k] = 0;
-    double d = strtod(buf, NULL);
-    if (!isfinite(d)) {
+    char *end;
+    double d = strtod(buf, &end);
+    if (!isfinite(d) || *end) {  /* *end: a locale whose decimal point is not '.' */
       fail(p, EP_EPARSE, start);
     } else if ((r = new_node(p, K_FLOAT, pos)) != NONE) {
       p->nodes[r].v.d = d;
@@ -700,6 +701,7 @@ static uint32_t map(parser *p, int depth) {
   skip_ws(p);
   if (peek(p) != '}') {
     for (;;) {
+      skip_ws(p);
       size_t kpos = p->pos;
       uint32_t k = pattern(p, depth + 1);
       if (k == NONE) return NONE;
@@ -906,7 +908,7 @@ typedef struct emitter {
   size_t nlits, caplits;
   ep_build *b;
   uint32_t bound;      /* variables already bound, in match order */
-  int maps, maxmaps;   /* current and deepest map nesting */
+  int maps;            /* map patterns open around the current op */
 } emitter;
 
 static bool push(emitter *e, op o) {
@@ -1004,7 +1006,6 @@ static bool emit_map(emitter *e, const node *m) {
     fail(p, EP_ETOOBIG, pos);
     ok = false;
   }
-  if (e->maps > e->maxmaps) e->maxmaps = e->maps;
   ok = ok && push(e, (op){.code = OP_MAP, .a = npairs});
   for (uint32_t j = 0; j < npairs && ok; j++)
     ok = push(e, (op){.code = OP_KEY, .a = pairs[j].len, .x = pairs[j].off}) && emit(e, pairs[j].value);

@@ -790,7 +790,7 @@ TEST(pattern_err, parse_errors_with_offsets) {
   static const struct { const char *text; size_t off; } cases[] = {
     {"", 0},               {"{a, b", 5},          {"{a,, b}", 3},       {"{a b}", 3},
     {"[a | ]", 5},         {"[| T]", 1},          {"[a | b, c]", 6},    {"{a} b", 4},
-    {"#{k => V}", 4},      {"#{X := 1}", 2},      {"#{k := }", 7},      {"X::integer", 3},
+    {"#{k => V}", 4},      {"#{ X := 1}", 3},      {"#{k := }", 7},      {"X::integer", 3},
     {"X::", 3},            {"when", 0},           {"{ok, end}", 5},     {"'unterminated", 0},
     {"\"unterminated", 0}, {"~z", 0},             {"~", 0},             {"^x", 0},
     {"^", 0},              {"<1.2.3>", 0},        {"<0.2>", 0},         {"#Ref<1.2.3>", 0},
