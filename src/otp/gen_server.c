@@ -336,11 +336,15 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
   ep_b_end(&b);
   ep_spawn_opts o = {.flags = EP_SPAWN_MONITOR | (link ? EP_SPAWN_LINK : 0),
                      .name = name ? ep_atom_name(name, NULL) : NULL};
-  ep_pid p;
+  ep_pid p = EP_PID_NONE;
   ep_ref mref;
   int rc = ep_spawn_opt(&p, gs_main, ep_b_peek(&b), &o, &mref);
   ep_b_free(&b);
   if (rc == EP_EBADARG && name) {
+    if (!ep_pid_eq(p, EP_PID_NONE)) {      /* spawned, then refused the name: forget it */
+      ep_unlink(p);
+      ep_demonitor(&mref, EP_DEMONITOR_FLUSH);
+    }
     ep_pid holder = ep_whereis(name);
     if (ep_pid_eq(holder, EP_PID_NONE))
       return EP_EBADARG;
