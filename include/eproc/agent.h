@@ -19,7 +19,8 @@ extern "C" {
 #endif
 
 /* Runs in the agent: appends exactly one term to `out` computed from the
- * state and the argument. */
+ * state and the argument. `arg` is part of the request message: valid
+ * until fn receives (a call or a sleep inside fn), like any message. */
 typedef void (*ep_agent_fn)(ep_term state, ep_term arg, ep_build *out);
 
 /* [process, blocks] Agent.start_link (R71): the initial state is

@@ -14,8 +14,13 @@
  *
  * Terms in an ep_gs_ret are borrowed unless made with a _take helper: they
  * must stay valid until the callback has returned and the loop has used
- * them (a term of the current message, or of the state, is fine).
- * Reasons are copied before terminate runs, so terminate may free them.
+ * them (a term of the state is fine; so is one of the current message if
+ * the callback did not receive). The message a callback is given (req,
+ * msg) is the process's current message: like any received term it is
+ * valid until the process receives again, and a gen_server call, an
+ * ep_sleep or a supervisor operation made from the callback all receive.
+ * Read or ep_term_dup what is needed before such a call. Reasons are
+ * copied before terminate runs, so terminate may free them.
  *
  * A callback crashes with ep_error / ep_exit: terminate then runs with the
  * crash reason (R54) and the server exits with it. Without a terminate

@@ -63,13 +63,14 @@ static void set_state(struct agent *a, ep_term t) {
 static ep_gs_ret a_call(ep_term req, const ep_from *from, void *state) {
   (void)from;
   struct agent *a = state;
-  ep_term op = ep_tuple_elem(req, 0);
+  ep_atom op = 0;
+  ep_get_atom(ep_tuple_elem(req, 0), &op);   /* before fn: a receive in it frees req */
   ep_term v = apply(a, req);
   if (!v)
     ep_exit_atom(EP_A_badarg);           /* the function built no term */
-  if (ep_is_atom(op, ep__A.get))
+  if (op == ep__A.get)
     return ep_reply(v);
-  if (ep_is_atom(op, ep__A.update)) {
+  if (op == ep__A.update) {
     set_state(a, v);
     return ep_reply_atom(EP_A_ok);
   }

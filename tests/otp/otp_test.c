@@ -60,6 +60,15 @@ const char *ot_show(ep_term t) {
   return s;
 }
 
+static void run_body(void *b) { (*(void (**)(void))b)(); }
+
+void ot_run_body(void (*body)(void)) {
+  ep_term why;
+  if (ep_catch(run_body, &body, &why))
+    ck_abort_msg("the test process exited with %s", ot_show(why));
+  ot_free_all();
+}
+
 ep_term ot_catch(void (*fn)(void *), void *ctx) {
   ep_term why;
   if (!ep_catch(fn, ctx, &why))

@@ -7,6 +7,8 @@
 #ifndef EP_OTP_TEST_H
 #define EP_OTP_TEST_H
 
+#include <stdlib.h>
+
 #include "eproc.h"
 #include "test.h"
 
@@ -15,9 +17,9 @@
   static void suite##__##name##_body(void);                                    \
   static void suite##__##name##_root(ep_term a) {                              \
     (void)a;                                                                   \
-    ep_set_exit_logger(NULL, NULL);                                            \
-    suite##__##name##_body();                                                  \
-    ot_free_all();                                                             \
+    if (!getenv("EP_TEST_LOG"))                /* EP_TEST_LOG=1 keeps crash reports */ \
+      ep_set_exit_logger(NULL, NULL);                                          \
+    ot_run_body(suite##__##name##_body);                                      \
   }                                                                            \
   TEST_TIMEOUT(suite, name, secs) {                                            \
     ep_smallterm s;                                                            \
@@ -25,6 +27,9 @@
   }                                                                            \
   static void suite##__##name##_body(void)
 #define OTP_TEST(suite, name) OTP_TEST_TIMEOUT(suite, name, 30)
+
+/* Runs the body; an exit out of it fails the test with its reason. */
+void ot_run_body(void (*body)(void));
 
 /* A term from Erlang text (~ holes as ep_format), freed when the test ends. */
 ep_term T(const char *fmt, ...);
