@@ -343,7 +343,7 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
   if (rc == EP_EBADARG && name) {
     if (!ep_pid_eq(p, EP_PID_NONE)) {      /* spawned, then refused the name: forget it */
       ep_unlink(p);
-      ep_demonitor(&mref, EP_DEMONITOR_FLUSH);
+      ep__demonitor_flush(&mref);
     }
     ep_pid holder = ep_whereis(name);
     if (ep_pid_eq(holder, EP_PID_NONE))
@@ -359,7 +359,7 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
   ep_term pins[2] = {ep_ref_term(&s1, &tag), ep_ref_term(&s2, &mref)};
   const ep_clause cl[2] = {{p_ack, &pins[0]}, {p_down, &pins[1]}};
   int k = ep_receive_clauses(cl, 2, EP_INFINITY);
-  ep_demonitor(&mref, EP_DEMONITOR_FLUSH);
+  ep__demonitor_flush(&mref);
   if (k == 1) {
     if (reason)
       *reason = ep_var(0);
@@ -451,7 +451,7 @@ int ep_gen_server_stop(ep_server s, ep_term reason, long timeout_ms) {
   ep_term pin = ep_ref_term(&sr, &m);
   const ep_clause cl = {p_down, &pin};
   if (ep_receive_clauses(&cl, 1, timeout_ms) == EP_ETIMEOUT) {
-    ep_demonitor(&m, EP_DEMONITOR_FLUSH);
+    ep__demonitor_flush(&m);
     ep_exit_atom(EP_A_timeout);
   }
   ep_term why = ep_var(0);

@@ -91,6 +91,12 @@ static inline void *ep__get_ptr(ep_term t) {
 /* Finishes b into a new term; aborts on a builder error (only out of memory
  * can cause one here, as every shape is fixed by the code). */
 ep_term ep__b_done(ep_build *b);
+/* demonitor(Ref, [flush]) that looks through the mailbox only when the
+ * monitor had already fired: an active monitor has no DOWN queued. */
+static inline void ep__demonitor_flush(const ep_ref *r) {
+  if (!ep_demonitor(r, EP_DEMONITOR_INFO))
+    ep_demonitor(r, EP_DEMONITOR_FLUSH);
+}
 /* Reason of an exit for a pid being dead when monitored. */
 static inline bool ep__is_noproc(ep_term r) { return ep_is_atom(r, EP_A_noproc); }
 

@@ -138,7 +138,7 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
   int k = ep_receive_clauses(cl, 2, timeout_ms);
   if (k == 0) {
     *reply = ep_var(0);
-    ep_demonitor(&tag, EP_DEMONITOR_FLUSH);
+    ep__demonitor_flush(&tag);
     return 0;
   }
   if (k == 1) {
@@ -148,7 +148,7 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
     *reply = why;
     return EP_EEXITED;
   }
-  ep_demonitor(&tag, EP_DEMONITOR_FLUSH);
+  ep__demonitor_flush(&tag);
   return k;                        /* EP_ETIMEOUT */
 }
 

@@ -77,7 +77,7 @@ static int wait_task(ep_task *t, long timeout_ms, ep_term *out) {
     return k;
   *out = ep_var(0);
   if (k == 0) {
-    ep_demonitor(&t->mref, EP_DEMONITOR_FLUSH);
+    ep__demonitor_flush(&t->mref);
     return 0;
   }
   return EP_EEXITED;
@@ -135,7 +135,7 @@ ep_term ep_task_await(ep_task *t, long timeout_ms) {
     return out;
   ep_smallterm st;
   if (rc == EP_ETIMEOUT) {
-    ep_demonitor(&t->mref, EP_DEMONITOR_FLUSH);
+    ep__demonitor_flush(&t->mref);
     out = ep_atom_term(&st, EP_A_timeout);
   }
   await_exit(t, out, timeout_ms);
@@ -166,48 +166,103 @@ int ep_task_shutdown(ep_task *t, long timeout_ms, ep_term *result) {
   return rc;
 }
 
+/* A pmap task: {Fun(X), Owner, Batch, Index}; replies {Batch, Index, Result}. */
+static void pmap_main(ep_term a) {
+  ep_fn fn;
+  ep_term arg;
+  ep_pid owner;
+  ep_get_fun(ep_tuple_elem(a, 0), &fn, &arg);
+  ep_get_pid(ep_tuple_elem(a, 1), &owner);
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_term(&b, ep_tuple_elem(a, 2));
+  ep_b_term(&b, ep_tuple_elem(a, 3));
+  struct run r = {(ep_term_fn)fn, arg, &b};
+  ep_term why;
+  if (ep_catch(run_fn, &r, &why)) {
+    ep_b_free(&b);
+    ep_exit(why);
+  }
+  ep_b_end(&b);
+  ep_send(owner, ep_b_peek(&b));
+  ep_b_free(&b);
+}
+
+/* why may be a term of the current message: await_exit copies it first. */
+_Noreturn static void pmap_exit(ep_term why, long timeout_ms, ep_term *got, long n) {
+  for (long i = 0; i < n; i++)
+    if (got[i])
+      ep_term_free(got[i]);
+  free(got);
+  ep_task t = {.owner = ep_self()};
+  await_exit(&t, why, timeout_ms);
+}
+
+/* Tasks are linked, not monitored, and replies are taken as they come and
+ * put back in order (as Task.async_stream with ordered: true): awaiting
+ * in input order would rescan every later reply each time. A task that
+ * dies kills a non-trapping caller through the link (R67); a trapping
+ * caller sees its {'EXIT', Pid, R} and exits as await does. */
 void ep_task_pmap(ep_term_fn fn, ep_term list, long max_concurrency, long timeout_ms,
                   ep_build *out) {
+  EP_PATTERN(p_reply, "{^Batch, I::int, R}");
+  EP_PATTERN(p_exit, "{'EXIT', _, R}");
   long n = ep_list_length(list);
   if (n < 0) {
     ep_smallterm st;
     ep_error(ep_atom_term(&st, EP_A_badarg));
   }
   long w = max_concurrency > 0 && max_concurrency < n ? max_concurrency : n;
-  ep_task *win = malloc((size_t)(w ? w : 1) * sizeof *win);
-  if (!win)
+  ep_term *got = calloc((size_t)(n ? n : 1), sizeof *got);
+  if (!got)
     abort();
+  ep_ref batch = ep_make_ref();
+  ep_smallterm sb;
+  ep_term pin = ep_ref_term(&sb, &batch);
   ep_build b;
   ep_b_init(&b);
+  ep_pid self = ep_self();
   ep_term next = list;
-  long started = 0;
-  for (; started < w; started++, next = ep_list_tail(next))
-    win[started] = spawn_task(fn, ep_list_head(next), &b);
-  ep_b_list(out);
-  for (long i = 0; i < n; i++) {
-    ep_task *t = &win[i % w];
-    ep_term r;
-    int rc = wait_task(t, timeout_ms, &r);
-    if (rc != 0) {
-      /* Free what is ours before exiting as await does. */
-      ep_task failed = *t;
-      ep_smallterm st;
-      if (rc == EP_ETIMEOUT) {
-        ep_demonitor(&failed.mref, EP_DEMONITOR_FLUSH);
-        r = ep_atom_term(&st, EP_A_timeout);
+  long started = 0, done = 0;
+  const ep_clause cl[2] = {{p_reply, &pin}, {p_exit, NULL}};
+  while (done < n) {
+    for (; started < n && started - done < w; started++, next = ep_list_tail(next)) {
+      ep_b_reset(&b);
+      ep_b_tuple(&b);
+      ep_b_fun(&b, (ep_fn)fn);
+      ep_b_term(&b, ep_list_head(next));
+      ep_b_pid(&b, self);
+      ep_b_ref(&b, &batch);
+      ep_b_int(&b, started);
+      ep_b_end(&b);
+      ep_spawn_opts o = {.flags = EP_SPAWN_LINK};
+      ep_pid p;
+      if (ep_spawn_opt(&p, pmap_main, ep_b_peek(&b), &o, NULL) < 0) {
+        ep_b_free(&b);
+        ep_smallterm st;
+        pmap_exit(ep_atom_term(&st, EP_A_system_limit), timeout_ms, got, n);
       }
-      free(win);
-      ep_b_free(&b);
-      await_exit(&failed, r, timeout_ms);
     }
-    ep_b_term(out, r);
-    if (started < n) {
-      *t = spawn_task(fn, ep_list_head(next), &b);
-      next = ep_list_tail(next);
-      started++;
+    int k = ep_receive_clauses(cl, 2, timeout_ms);
+    if (k == 0) {
+      int64_t i;
+      ep_term r;
+      ep_bind(&i, &r);
+      got[i] = ep_term_dup(r);
+      done++;
+    } else if (k == EP_ETIMEOUT || !ep_is_atom(ep_var(0), EP_A_normal)) {
+      ep_smallterm st;
+      ep_b_free(&b);
+      pmap_exit(k == EP_ETIMEOUT ? ep_atom_term(&st, EP_A_timeout) : ep_var(0), timeout_ms, got, n);
     }
   }
-  ep_b_end(out);
   ep_b_free(&b);
-  free(win);
+  ep_b_list(out);
+  for (long i = 0; i < n; i++) {
+    ep_b_term(out, got[i]);
+    ep_term_free(got[i]);
+  }
+  ep_b_end(out);
+  free(got);
 }
