@@ -145,11 +145,14 @@ OTP_TEST(ppool, R79_kill_takes_starter_down) {
   ep_pid starter = ep_spawn(linked_starter, ep_pid_term(&s, ep_self()));
   ot_expect("started");
   ep_pid sup = ep_whereis(A("ppool"));
-  ep_ref m1 = ep_monitor(sup);
-  (void)m1;
+  ep_ref m1 = ep_monitor(sup), m2 = ep_monitor(starter);
   ck_assert_int_eq(ep_ppool_kill(), 0);
-  ot_expect("{'DOWN', _, process, _, killed}");
-  ck_assert_term(ot_down(starter), "killed");
+  ep_smallterm s1, s2;
+  ep_term pins[2] = {ep_ref_term(&s1, &m1), ep_ref_term(&s2, &m2)};
+  EP_PATTERN(p_down, "{'DOWN', ^R, process, _, killed}");
+  const ep_clause c1 = {p_down, &pins[0]}, c2 = {p_down, &pins[1]};
+  ck_assert_int_eq(ep_receive_clauses(&c1, 1, 5000), 0);      /* the supersup */
+  ck_assert_int_eq(ep_receive_clauses(&c2, 1, 5000), 0);      /* its starter */
 }
 
 /* Test the queue limit: sync_queue is refused with EP_EBUSY, async jobs
