@@ -10,6 +10,7 @@
 #include "supervisor.h"
 #include "task.h"
 #include "agent.h"
+#include "gen_statem.h"
 #include "ppool.h"
 
 #endif
