@@ -11,6 +11,7 @@
 #include "task.h"
 #include "agent.h"
 #include "gen_statem.h"
+#include "gen_event.h"
 #include "ppool.h"
 
 #endif
