@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "gen_statem.h"
 #include "gen_event.h"
+#include "application.h"
 #include "ppool.h"
 
 #endif

@@ -13,7 +13,7 @@
 #ifndef EPROC_PPOOL_H
 #define EPROC_PPOOL_H
 
-#include "supervisor.h"
+#include "application.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +28,10 @@ int ep_ppool_stop(void);
 /* [any] ppool:stop() as the chapter wrote it (R79): exit(whereis(ppool),
  * kill). A non-trapping process linked to the supersup dies `killed`. */
 int ep_ppool_kill(void);
+
+/* ppool as an application (its top supervisor is ppool_supersup):
+ * ep_application_start(&ep_ppool_app, NULL) ... ep_application_stop("ppool"). */
+extern const ep_application ep_ppool_app;
 
 typedef struct ep_ppool_opts {
   long limit;                   /* workers running at once */

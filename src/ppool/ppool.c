@@ -21,6 +21,13 @@ int ep_ppool_start_link(ep_pid *pid) {
   return ep_supervisor_start_link(supersup_init, NULL, a_ppool(), pid, NULL);
 }
 
+static int app_start(ep_term args, ep_pid *pid, ep_term *reason) {
+  (void)args;
+  return ep_supervisor_start_link(supersup_init, NULL, a_ppool(), pid, reason);
+}
+
+const ep_application ep_ppool_app = {"ppool", app_start, NULL};
+
 int ep_ppool_stop(void) {
   ep_pid p = ep_whereis(a_ppool());
   if (ep_pid_eq(p, EP_PID_NONE))
