@@ -28,7 +28,8 @@ int ep_application_start(const ep_application *app, ep_term *reason);
 /* [process, blocks] Stops the tree cleanly and waits: 0 or EP_ENOTFOUND. */
 int ep_application_stop(const char *name);
 /* [process, blocks] Starts apps in order; on a failure stops those already
- * started, in reverse order, and returns the failure. */
+ * started, in reverse order, and returns the failure with *reason (may be
+ * NULL) a new term: free it with ep_term_free. */
 int ep_application_start_all(const ep_application *const *apps, size_t n, ep_term *reason);
 /* [process, blocks] Stops apps in reverse order; returns 0. */
 int ep_application_stop_all(const ep_application *const *apps, size_t n);

@@ -109,8 +109,12 @@ int ep_application_stop(const char *name) {
 
 int ep_application_start_all(const ep_application *const *apps, size_t n, ep_term *reason) {
   for (size_t i = 0; i < n; i++) {
-    int rc = ep_application_start(apps[i], reason);
+    ep_term why = NULL;
+    int rc = ep_application_start(apps[i], &why);
     if (rc != 0) {
+      /* Stopping the others receives: keep the reason out of the mailbox. */
+      if (reason)
+        *reason = why ? ep_term_dup(why) : NULL;
       ep_application_stop_all(apps, i);
       return rc;
     }

@@ -75,6 +75,7 @@ OTP_TEST(application, start_all_in_order_undo_on_failure) {
   ep_term why;
   ck_assert_int_eq(ep_application_start_all(three, 3, &why), EP_EEXITED);
   ck_assert_term(why, "{shutdown, {failed_to_start_child, fail, nope}}");
+  ep_term_free(why);
   ck_assert_str_eq(next_event(), "started x");
   ck_assert_str_eq(next_event(), "started y");
   ck_assert_str_eq(next_event(), "stopped y");
