@@ -3,8 +3,10 @@
  * gen_server.c - the generic server (R46-R55): the synchronous start with
  * its ack, the loop that takes one message at a time and hands it to the
  * callbacks, what their returns mean (reply, timeout, continue, stop), and
- * terminate. Owns the loop's state (struct gs). The caller side of a call
- * lives in otp_util.c; the callbacks' own state belongs to the user.
+ * terminate. Owns the loop's state (struct gs, on the server's stack: it
+ * holds no heap memory between messages, so a server killed by a signal
+ * leaves nothing of the loop behind). The caller side of a call lives in
+ * otp_util.c; the callbacks' own state belongs to the user.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,6 @@ struct gs {
   ep_pid parent;          /* the starter when linked, else ourselves (R54) */
   long timeout;           /* from the last return (R53) */
   ep_term cont;           /* owned: pending handle_continue argument */
-  ep_build b;             /* reused for replies */
 };
 
 enum which { W_INIT, W_CALL, W_CAST, W_INFO, W_CONT, W_TERMINATE };
@@ -92,17 +93,17 @@ static ep_term value_dup(const ep_gs_value *v) {
   return t;
 }
 
-static void send_reply(ep_build *b, const ep_from *from, const ep_gs_value *v) {
-  ep_b_reset(b);
-  ep_b_tuple(b);
-  ep_b_ref(b, &from->tag);
-  b_value(b, v);
-  ep_b_end(b);
-  ep_send(from->pid, ep_b_peek(b));
+/* {Tag, Reply}, built straight into the caller's mailbox block. */
+static void send_reply(const ep_from *from, const ep_gs_value *v) {
+  switch (v->kind) {
+  case EP_GSV_ATOM: ep_send_fmt(from->pid, "{~r, ~A}", &from->tag, v->u.atom); break;
+  case EP_GSV_INT: ep_send_fmt(from->pid, "{~r, ~L}", &from->tag, (long long)v->u.i); break;
+  case EP_GSV_NONE: ep_send_fmt(from->pid, "{~r, ok}", &from->tag); break;
+  default: ep_send_fmt(from->pid, "{~r, ~t}", &from->tag, v->u.term); break;
+  }
 }
 
 static void release(struct gs *g) {
-  ep_b_free(&g->b);
   if (g->cont)
     ep_term_free(g->cont);
   g->cont = NULL;
@@ -144,7 +145,7 @@ static void handle_ret(struct gs *g, ep_gs_ret *r, const ep_from *from) {
   case EP_GS_REPLY:
     if (!from)
       bad_return(g, r);
-    send_reply(&g->b, from, &r->value);
+    send_reply(from, &r->value);
     drop_value(&r->value);
     break;
   case EP_GS_NOREPLY:
@@ -154,7 +155,7 @@ static void handle_ret(struct gs *g, ep_gs_ret *r, const ep_from *from) {
       bad_return(g, r);
   {
     ep_gs_value rv = r->reply ? ep_gsv_term(r->reply) : EP__GSV_NONE;
-    send_reply(&g->b, from, &rv);
+    send_reply(from, &rv);
   }
     /* fall through */
   case EP_GS_STOP: {
@@ -259,7 +260,6 @@ static void ack(ep_pid to, const ep_ref *tag, int code, const ep_gs_value *v, ep
 /* The server process. arg = {Cb, Arg, Starter, Tag, Name, Linked}. */
 static void gs_main(ep_term arg) {
   struct gs g = {.cb = ep__get_ptr(ep_tuple_elem(arg, 0)), .timeout = EP_INFINITY};
-  ep_b_init(&g.b);
   ep_pid starter;
   ep_ref tag;
   ep_atom name;
@@ -422,11 +422,8 @@ int ep_gen_server_cast(ep_server s, ep_term req) {
 }
 
 int ep_gen_server_reply(const ep_from *from, ep_term reply) {
-  ep_build b;
-  ep_b_init(&b);
   ep_gs_value v = ep_gsv_term(reply);
-  send_reply(&b, from, &v);
-  ep_b_free(&b);
+  send_reply(from, &v);
   return 0;
 }
 
