@@ -100,6 +100,12 @@ static ep_gs_ret handle_call(ep_term req, const ep_from *from, void *state) {
     ep_sleep((long)n);
     return ep_reply_atom(EP_A_ok);
   }
+  if (ep_is_atom(req, ep_atom_of("block"))) {        /* until a `release` message */
+    EP_PATTERN(p_release, "release");
+    ep_send_fmt(p->observer, "blocked");
+    ep_receive(EP_INFINITY, p_release);
+    return ep_reply_atom(EP_A_ok);
+  }
   if (ep_is_atom(req, ep_atom_of("crash"))) {
     ep_smallterm s;
     ep_error(ep_atom_term(&s, ep_atom_of("boom")));

@@ -8,7 +8,8 @@
  * Calls: ping -> pong; {add, N} -> new total; get -> total; defer (no
  * reply, kept); {answer, V} -> replies V to the deferred caller, then ok;
  * (reported as `deferred`) {sleep, Ms}; crash; {stop, R}; {stop_reply, R, V}; {timeout, Ms};
- * {continue, C}; call_self -> the exit reason of calling itself.
+ * {continue, C}; block (reports `blocked`, waits for a `release`
+ * message); call_self -> the exit reason of calling itself.
  * Casts: {add, N}; {stop, R}. Other messages are reported as {info, Msg}.
  */
 #ifndef EP_PROBE_H

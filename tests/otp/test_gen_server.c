@@ -306,3 +306,43 @@ OTP_TEST(gen_server, R55_stop_sync_and_noproc) {
   ot_expect("{terminated, _, bye}");
   ck_assert_term(ot_catch(stop_dead, &pid), "noproc");
 }
+
+static void behind_caller(ep_term a) {
+  ep_pid srv, parent;
+  ep_get_pid(ep_tuple_elem(a, 0), &srv);
+  ep_get_pid(ep_tuple_elem(a, 1), &parent);
+  ep_term why;
+  ep_smallterm s;
+  ep_gen_server_try_call(ep_srv(srv), ep_atom_term(&s, ep_atom_of("ping")), 5000, &why);
+  ep_send_fmt(parent, "{behind, ~t}", why);
+}
+
+static void blocking_caller(ep_term a) {
+  ep_pid srv;
+  ep_get_pid(a, &srv);
+  ep_smallterm s;
+  ep_gen_server_call(ep_srv(srv), ep_atom_term(&s, ep_atom_of("block")));
+}
+
+static long queue_len(ep_pid p) {
+  ep_term t = ep_process_info(p, EP_A_message_queue_len);
+  int64_t n = 0;
+  ep_get_int(ep_tuple_elem(t, 1), &n);
+  ep_term_free(t);
+  return (long)n;
+}
+
+/* Test that a call queued behind a stop exits with the stop's reason (R52). */
+OTP_TEST(gen_server, R52_queued_caller_gets_reason) {
+  ep_pid pid;
+  probe_start("ok", 0, &pid, NULL);
+  ep_smallterm s;
+  ep_spawn(blocking_caller, ep_pid_term(&s, pid));
+  ot_expect("blocked");                             /* the server is busy */
+  ep_gen_server_cast(ep_srv(pid), T("{stop, going}"));
+  ep_spawn(behind_caller, T("{~p, ~p}", pid, ep_self()));
+  while (queue_len(pid) < 2)
+    ep_yield();                                     /* the stop, then the call */
+  ep_send(pid, T("release"));
+  ot_expect("{behind, going}");
+}

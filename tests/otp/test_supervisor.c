@@ -422,3 +422,57 @@ OTP_TEST(supervisor, R65_permanent_restart_same_args) {
   ot_expect("{stopped, k, shutdown}");
   ot_expect("{stopped, m, shutdown}");
 }
+
+static int default_flags_init(ep_term arg, ep_sup_spec *spec) {
+  ep_term a;
+  ep_format(&a, "[a, ~t]", arg);
+  ep_child_spec c = {.id = "a", .start = probe_child_start, .args = a};
+  ep_sup_add_child(spec, &c);
+  ep_term_free(a);
+  return 0;
+}
+
+/* Test the default flags: one_for_one, intensity 1, period 5 - the second
+ * crash within 5 s shuts the supervisor down (R57). */
+OTP_TEST(supervisor, R57_default_flags) {
+  ep_trap_exit(true);
+  ep_pid sup;
+  ck_assert_int_eq(ep_supervisor_start_link(default_flags_init, T("~p", ep_self()), 0, &sup, NULL), 0);
+  crash(started("a"), "boom");
+  crash(started("a"), "boom");
+  ot_expect("{'EXIT', _, shutdown}");
+}
+
+static int ignoring_start(ep_term args, ep_pid *pid, ep_term *reason) {
+  (void)args;
+  (void)pid;
+  (void)reason;
+  return EP_IGNORED;
+}
+
+/* Test that a start function returning ignore keeps the spec with pid
+ * undefined, except for temporary children (R58), and that start_child
+ * then gives {ok, undefined} (R64). */
+OTP_TEST(supervisor, R58_ignore_keeps_spec) {
+  ep_pid sup, p = ep_self();
+  start_sup("one_for_one", 1, 5, "[]", &sup, NULL);
+  ep_child_spec kept = {.id = "kept", .start = ignoring_start};
+  ep_child_spec gone = {.id = "gone", .start = ignoring_start, .restart = EP_TEMPORARY};
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &kept, &p, NULL), 0);
+  ck_assert(ep_pid_eq(p, EP_PID_NONE));
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &gone, &p, NULL), 0);
+  ep_term w = ep_supervisor_which_children(ep_srv(sup));
+  ck_assert_term(w, "[{kept, undefined, worker, []}]");
+  ep_term_free(w);
+  ep_supervisor_stop(ep_srv(sup));
+}
+
+/* Test that shutdown infinity waits for a slow child's terminate (R62). */
+OTP_TEST(supervisor, R62_infinity_waits) {
+  ep_pid sup;
+  start_sup("one_for_one", 1, 5, "[{slow, permanent, -1, worker}]", &sup, NULL);
+  started("slow");
+  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "slow"), 0);
+  ck_assert(!ot_none("{stopped, slow, shutdown}"));     /* already there: it was waited for */
+  ep_supervisor_stop(ep_srv(sup));
+}
