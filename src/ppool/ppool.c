@@ -145,10 +145,14 @@ int ep_ppool_sync_queue(ep_atom name, ep_term args, ep_pid *worker) {
 }
 
 int ep_ppool_async_queue(ep_atom name, ep_term args) {
-  ep_term req;
-  ep_format(&req, "{async, ~t}", args);
-  ep_gen_server_cast(ep_srv_name(name), req);
-  ep_term_free(req);
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom_name(&b, "async");
+  ep_b_term(&b, args);
+  ep_b_end(&b);
+  ep_gen_server_cast(ep_srv_name(name), ep_b_peek(&b));
+  ep_b_free(&b);
   return 0;
 }
 
