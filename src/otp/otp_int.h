@@ -17,8 +17,7 @@
   X(gen_call, "$gen_call") X(gen_cast, "$gen_cast") X(gen_stop, "$gen_stop") \
   X(ack, "$ack") X(park, "$exit") X(bad_call, "bad_call") \
   X(bad_continue, "bad_continue") X(bad_return_value, "bad_return_value") \
-  X(one_for_one, "one_for_one") X(one_for_all, "one_for_all") \
-  X(rest_for_one, "rest_for_one") X(simple_one_for_one, "simple_one_for_one") \
+  X(simple_one_for_one, "simple_one_for_one") \
   X(failed_to_start_child, "failed_to_start_child") X(restarting, "restarting") \
   X(specs, "specs") X(active, "active") X(supervisors, "supervisors") \
   X(workers, "workers") X(sup_restart, "$sup_restart") \
@@ -28,15 +27,11 @@
   X(elixir_task, "Elixir.Task") X(elixir_genserver, "Elixir.GenServer") \
   X(await, "await") X(struct_, "__struct__") X(owner, "owner") X(pid, "pid") \
   X(ref, "ref") X(get, "get") X(update, "update") \
-  X(get_and_update, "get_and_update") X(run, "run") X(sync, "sync") \
-  X(async, "async") X(try_queue, "try_queue") X(info, "info") \
-  X(queue_full, "queue_full") X(queued, "queued") X(worker_sup, "worker_sup") \
-  X(serv, "serv") X(ppool, "ppool") X(init_worker_sup, "$init_worker_sup") \
+  X(get_and_update, "get_and_update") \
   X(gen_statem, "gen_statem") X(state_timeout, "state_timeout") \
-  X(gen_event, "gen_event") X(notify, "notify") X(sync_notify, "sync_notify") \
+  X(gen_event, "gen_event") X(sync_notify, "sync_notify") \
   X(add_handler, "add_handler") X(delete_handler, "delete_handler") \
-  X(which_handlers, "which_handlers") X(gen_event_exit, "gen_event_EXIT") \
-  X(application, "application")
+  X(which_handlers, "which_handlers")
 
 struct ep__otp_atoms {
 #define EP__OA_FIELD(id, name) ep_atom id;
