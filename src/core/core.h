@@ -76,7 +76,7 @@
 #define EP_REDUCTIONS 2000                /* budget of a time slice, in runtime calls */
 #endif
 #ifndef EP_RUNQ_SIZE
-#define EP_RUNQ_SIZE 256                  /* per-worker ring (power of two) */
+#define EP_RUNQ_SIZE 4096                 /* per-worker deque (power of two) */
 #endif
 #ifndef EP_MAX_STANDINS
 #define EP_MAX_STANDINS 32                /* extra workers started for stuck ones */
@@ -113,10 +113,19 @@ static inline ep_term ep__msg_term(const ep__msg *m) {
 /* ----------------------------------------------------- links, monitors -- */
 
 typedef struct ep__link {
-  struct ep__link *next;
-  struct ep__proc *peer;            /* valid while this node is listed (QSBR, see top) */
-  ep_pid pid;
+  struct ep__proc *peer;            /* valid while listed (QSBR, see top) */
+  ep_pid pid;                       /* id 0: empty slot */
 } ep__link;
+
+/* A process's links: a hash set by pid (links.c). */
+typedef struct ep__links {
+  ep__link *tab;
+  uint32_t n, cap;                  /* cap: 0 or a power of two */
+} ep__links;
+bool ep__links_find(const ep__links *s, ep_pid pid);
+void ep__links_add(ep__links *s, struct ep__proc *peer, ep_pid pid);
+bool ep__links_remove(ep__links *s, ep_pid pid);
+void ep__links_free(ep__links *s);
 
 typedef struct ep__mon {
   struct ep__mon *w_next, *w_prev;  /* in the watcher's mons (watcher's lock) */
@@ -176,7 +185,7 @@ typedef struct ep__proc {
   const ep_pattern *cur_pat;        /* pattern of the clause that matched */
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
-  ep_term vars[EP_PATTERN_MAX_VARS];/* variables of the clause that matched */
+  ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
   /* --- identity, fixed while alive --- */
   uint32_t id, serial;              /* table slot, generation */
   ep_proc_fn fn;                    /* entry of a stackful process */
@@ -190,7 +199,7 @@ typedef struct ep__proc {
   bool dead;                        /* lists detached by death processing */
   bool trap_exit;
   ep_term exit_reason;              /* owned; valid once exiting */
-  ep__link *links;
+  ep__links links;
   ep__mon *mons;                    /* monitors this process holds (watcher side) */
   ep__mon *mon_by;                  /* monitors on this process (target side) */
   _Atomic ep_atom name;             /* registered name: written under the registry lock */
@@ -213,7 +222,8 @@ struct ep__worker {
   /* run queue: Chase-Lev deque; owner at the bottom, thieves at the top */
   _Atomic int64_t dq_top, dq_bottom;
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
-  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong, spawn) */
+  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
+  ep__proc *spawned;                /* spawned by the running process, newest first */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
@@ -338,6 +348,7 @@ ep_ref ep__make_ref(ep__worker *w);
 void ep__ready(ep__proc *p);                  /* a parked process got a message */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next);
 void ep__global_put(ep__proc *p);
+void ep__spawned(ep__worker *w, ep__proc *p); /* child of the running process */
 void ep__switch_out(ep__proc *p, int intent); /* from a process to its scheduler */
 _Noreturn void ep__die(ep__proc *p);          /* switch out for good (exiting is set) */
 int ep__sched_start(int nthreads);

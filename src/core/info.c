@@ -121,7 +121,8 @@ static ep_term messages_from_foreign(ep_pid pid) {
 
 static void pid_list_links(ep_build *b, ep__proc *p) {
   ep_b_list(b);
-  for (ep__link *l = p->links; l; l = l->next) ep_b_pid(b, l->pid);
+  for (uint32_t i = 0; i < p->links.cap; i++)
+    if (p->links.tab[i].pid.id) ep_b_pid(b, p->links.tab[i].pid);
   ep_b_end(b);
 }
 

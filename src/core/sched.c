@@ -17,6 +17,7 @@
  * kernel then time-slices the spinning thread and the stand-in, so other
  * processes keep answering within tens of milliseconds.
  */
+#define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
 
 #include "core/core.h"
@@ -255,6 +256,27 @@ static ep__proc *local_get(ep__worker *w, bool *from_next) {
   return dq_take(w);
 }
 
+/* Children are held back until their parent switches out, then pushed so
+ * that the first spawned is taken first: a parent that spawns and waits
+ * (skynet, a supervisor) has its subtree run depth first, and a long burst
+ * of spawns (pmap) runs in spawn order, so replies come back in order. */
+void ep__spawned(ep__worker *w, ep__proc *p) {
+  p->qnext = w->spawned;
+  w->spawned = p;
+}
+
+static void publish_spawned(ep__worker *w) {
+  ep__proc *p = w->spawned;
+  if (!p) return;
+  w->spawned = NULL;
+  while (p) {
+    ep__proc *next = p->qnext;
+    dq_push(w, p);
+    p = next;
+  }
+  maybe_wakep();
+}
+
 void ep__global_put(ep__proc *p) {
   global_put_list(p, p, 1);
   /* seq_cst: pairs with the fence of a worker going idle (see park) */
@@ -273,7 +295,13 @@ static ep__proc *global_get(ep__worker *w) {
   }
   long n = atomic_load_explicit(&RT->gq_n, memory_order_relaxed);
   long share = n / atomic_load_explicit(&RT->nworkers, memory_order_relaxed) + 1;
-  if (share > EP_RUNQ_SIZE / 2) share = EP_RUNQ_SIZE / 2;
+  /* never more than half the room left in our deque: taking more would
+   * spill straight back */
+  long room = EP_RUNQ_SIZE - (long)(atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+                                    atomic_load_explicit(&w->dq_top, memory_order_relaxed));
+  if (share > room / 2) share = room / 2;
+  if (share > 256) share = 256;
+  if (share < 1) share = 1;
   ep__proc *last = p;
   long taken = 1;
   while (taken < share && last->qnext) {
@@ -285,7 +313,7 @@ static ep__proc *global_get(ep__worker *w) {
   atomic_fetch_sub_explicit(&RT->gq_n, taken, memory_order_relaxed);
   pthread_mutex_unlock(&RT->gq_lock);
   /* oldest runs now; the rest go in so that the next oldest is taken next */
-  ep__proc *rest[EP_RUNQ_SIZE / 2];
+  ep__proc *rest[256];
   long k = 0;
   for (ep__proc *q = p->qnext; k < taken - 1; q = q->qnext) rest[k++] = q;
   while (k > 0) dq_push(w, rest[--k]);
@@ -388,7 +416,23 @@ static void go_online(ep__worker *w) {
                         memory_order_seq_cst);
 }
 
-/* Parks w until a producer wakes it. Returns when there may be work. */
+static bool leave_idle_list(ep__worker *w) {
+  pthread_mutex_lock(&RT->idle_lock);
+  bool still = w->idle;
+  if (still) {
+    ep__worker **pp = &RT->idle;
+    while (*pp != w) pp = &(*pp)->idle_next;
+    *pp = w->idle_next;
+    w->idle = false;
+    atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+  }
+  pthread_mutex_unlock(&RT->idle_lock);
+  return still;
+}
+
+/* Parks w until a producer wakes it. Returns when there may be work. A
+ * worker taken off the idle list by ep__wakep inherits the spinning count
+ * the waker took for it; the park word is only a hint (it may be stale). */
 static void park(ep__worker *w) {
   if (w->spinning) {
     w->spinning = false;
@@ -403,26 +447,26 @@ static void park(ep__worker *w) {
   /* seq_cst: either a producer sees nidle > 0, or we see its work */
   atomic_thread_fence(memory_order_seq_cst);
   if (work_visible(w) || atomic_load_explicit(&RT->quit, memory_order_relaxed)) {
-    pthread_mutex_lock(&RT->idle_lock);
-    bool still = w->idle;
-    if (still) {
-      ep__worker **pp = &RT->idle;
-      while (*pp != w) pp = &(*pp)->idle_next;
-      *pp = w->idle_next;
-      w->idle = false;
-      atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
-    }
-    pthread_mutex_unlock(&RT->idle_lock);
-    if (still) return;
-    /* a waker took us off the list: it counted us as spinning */
-    w->spinning = true;
+    if (!leave_idle_list(w)) w->spinning = true;
     return;
   }
   go_offline(w);
-  while (atomic_exchange_explicit(&w->park, 0, memory_order_acquire) == 0)
+  for (;;) {
     ep__os_wait(&w->park, 0);
+    atomic_exchange_explicit(&w->park, 0, memory_order_acquire);
+    pthread_mutex_lock(&RT->idle_lock);
+    bool still = w->idle;
+    pthread_mutex_unlock(&RT->idle_lock);
+    if (!still) {
+      w->spinning = true;
+      break;
+    }
+    if (atomic_load_explicit(&RT->quit, memory_order_acquire)) {
+      if (!leave_idle_list(w)) w->spinning = true;
+      break;
+    }
+  }
   go_online(w);
-  w->spinning = true;   /* wakep counted us */
   ep__service_kick();
 }
 
@@ -434,7 +478,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
     ep__proc *p = NULL;
     bool from_next = false;
-    if (++w->tick % 61 == 0) p = global_get(w);
+    if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
     if (!p) p = global_get(w);
@@ -497,6 +541,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     if (atomic_load_explicit(&w->stuck, memory_order_relaxed))
       atomic_store_explicit(&w->stuck, 0, memory_order_relaxed);
     if (EP_UNLIKELY(p->overflowed || !ep__stack_sp_ok(p->stack, p->sp))) {
+      publish_spawned(w);
       ep__lock(p);
       if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
         ep__set_exit(p, ep__atom_dup(EP_A_stack_overflow));
@@ -506,20 +551,29 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     }
     switch (p->intent) {
     case IN_YIELD:
+      if (w->spawned) {
+        /* its children first, then it (a spawning loop stays in order) */
+        dq_push(w, p);
+        publish_spawned(w);
+        return;
+      }
       /* the back of the global FIFO: everyone else runs first */
       global_put_list(p, p, 1);
       maybe_wakep();
       return;
     case IN_PARK:
+      publish_spawned(w);
       /* after markparked succeeds p may already run elsewhere: hands off */
       if (ep__mq_markparked(p)) return;
       continue;   /* something arrived meanwhile: run it again */
     case IN_PARK_FREE:
+      publish_spawned(w);
       ep__stack_put(w, p->stack);
       p->stack = NULL;
       if (ep__mq_markparked(p)) return;
       continue;
     default:
+      publish_spawned(w);
       ep__death(w, p);
       return;
     }

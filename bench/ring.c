@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ring.c - the ring workload (peers' README, workload 3): a token goes M
+ * times around a ring of N processes; building the ring is setup_ms.
+ */
+#include "bench_rt.h"
+
+static long n_arg, m_arg, total;
+static uint64_t setup_ns, wall_ns;
+static long long hops;
+static ep_pid main_pid;
+
+static void token(ep_pid to, int64_t h) {
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, EP_A_ok);
+  ep_b_int(&b, h);
+  ep_b_end(&b);
+  ep_send(to, ep_b_peek(&b));
+  ep_b_free(&b);
+}
+
+static void node(ep_term arg) {
+  ep_pid next = EP_PID_NONE;
+  if (arg) {
+    ep_get_pid(arg, &next);
+  } else {
+    ep_term m;
+    ep_receive_any(&m, EP_INFINITY);   /* the last one learns the first */
+    ep_get_pid(m, &next);
+  }
+  for (;;) {
+    ep_term m;
+    ep_receive_any(&m, EP_INFINITY);
+    int64_t h;
+    ep_get_int(ep_tuple_elem(m, 1), &h);
+    if (h == total) {
+      token(main_pid, h);
+      return;
+    }
+    token(next, h + 1);
+  }
+}
+
+static void root(ep_term unused) {
+  (void)unused;
+  main_pid = ep_self();
+  uint64_t t0 = bench_now_ns();
+  ep_pid last = ep_spawn(node, NULL), next = last;
+  ep_smallterm s;
+  for (long i = 1; i < n_arg; i++) next = ep_spawn(node, ep_pid_term(&s, next));
+  ep_send(last, ep_pid_term(&s, next));
+  uint64_t t1 = bench_now_ns();
+  token(next, 0);
+  ep_term m;
+  ep_receive_any(&m, EP_INFINITY);
+  int64_t h;
+  ep_get_int(ep_tuple_elem(m, 1), &h);
+  uint64_t t2 = bench_now_ns();
+  hops = h;
+  setup_ns = t1 - t0;
+  wall_ns = t2 - t1;
+}
+
+int main(int argc, char **argv) {
+  n_arg = bench_arg(argc, argv, 1, 10000);
+  m_arg = bench_arg(argc, argv, 2, 100);
+  total = n_arg * m_arg;
+  bench_run(root, 0);
+  bench_line l;
+  bench_begin(&l, "ring");
+  bench_int(&l, "n", n_arg);
+  bench_int(&l, "m", m_arg);
+  bench_float(&l, "wall_ms", bench_ms(wall_ns));
+  bench_float(&l, "setup_ms", bench_ms(setup_ns));
+  bench_float(&l, "ns_per_msg", bench_per(wall_ns, (uint64_t)total));
+  bench_int(&l, "result", hops);
+  bench_end(&l, bench_threads());
+  return 0;
+}
