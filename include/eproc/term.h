@@ -201,6 +201,7 @@ typedef struct ep_build {
   int err;                           /* read-only: first error, or 0 */
   int depth;                         /* private: open containers */
   uint32_t top;                      /* private: complete top-level values */
+  uint8_t topkind;                   /* private: kind of the innermost open container */
   int nframes;                       /* private: capacity of frames */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
@@ -250,7 +251,14 @@ ep_term ep_b_peek(ep_build *b);
  *   ~s UTF-8 string as a list (const char *)        ~b binary from a C string
  *   ~B binary (const void *, size_t)                ~p ep_pid     ~r const ep_ref *
  *   ~t ep_term (copied)           ~F ep_fn, then its argument ep_term
- * A bad format or argument is EP_EFORMAT (or the builder's error), never a crash. */
+ * A hole stands wherever a term may (not inside <<...>>). A bad format or
+ * argument (unknown letter, unbalanced brackets, NULL pointer, unknown
+ * atom index) is EP_EFORMAT, or the builder's error (EP_ERANGE for a NaN,
+ * EP_EUTF8, EP_EDEPTH); never a crash, nothing leaked. ep_b_format appends
+ * one term and, like every builder call, leaves its error sticky in b.
+ * Any thread; never blocks. Per thread, a few compiled formats are cached
+ * (keyed by the format's address, checked against its text), so a repeated
+ * format is not parsed again; freed when the thread exits. */
 int ep_format(ep_term *out, const char *fmt, ...);          /* returns new */
 int ep_vformat(ep_term *out, const char *fmt, va_list ap);
 int ep_b_format(ep_build *b, const char *fmt, ...);         /* appends one term */
@@ -260,15 +268,26 @@ int ep_b_vformat(ep_build *b, const char *fmt, va_list ap);
 
 /* Parses Erlang term text ("{put, a, 42}", "[1, 2.5, <<\"bin\">>, #{k => v}]",
  * "<0.57.0>", "#Ref<0.1.2.3>", "'quoted atom'", "\"string\"", 16#ff, $a).
- * Returns new; EP_EPARSE on malformed text. */
+ * One term, then optionally '.'; whitespace and % comments between tokens;
+ * duplicate map keys: the last wins. <N.…> with N > 0 names the node atom
+ * of index N (as ep_print writes it). Returns new. Errors: EP_EPARSE
+ * (malformed), EP_EDEPTH (nested deeper than EP_MAX_DEPTH), EP_EATOMLEN,
+ * EP_ETOOBIG (a binary over 16 MiB, an integer of over 100000 digits),
+ * EP_ENOMEM, EP_EINVAL (NULL).
+ * ep_b_parse reads exactly len bytes and appends the term to b (an error
+ * stays sticky in b). Any thread; never blocks; no recursion in C. */
 int ep_parse(ep_term *out, const char *text);
 int ep_b_parse(ep_build *b, const char *text, size_t len);
 
 enum ep_print_flags { EP_PRINT_ERLANG = 0, EP_PRINT_ELIXIR = 1 };
-/* Prints like io:format("~p") without line breaks ({result,16}, <0.57.0>,
- * "abc" for printable lists, <<"bin">>), or in Elixir syntax
- * ({:result, 16}, #PID<0.57.0>, 'abc', "bin"). Writes at most cap bytes
- * including the NUL and returns the length the whole text needs. */
+/* Prints like io:format("~tp") without line breaks ({result,16}, <0.57.0>,
+ * "abc" for printable Latin-1 lists, <<"bin">>, <<"é"/utf8>>), or as
+ * Elixir 1.14's inspect/1 without limits ({:result, 16}, #PID<0.57.0>,
+ * 'abc', "bin", %{a: 1}). Text is UTF-8. Another node's pid, reference or
+ * port prints its node atom's index first (<5.57.0>); a local function
+ * term prints as #Fun<c.0xADDRESS>. Writes at most cap bytes including
+ * the NUL and returns the length the whole text needs (as snprintf).
+ * Any thread; never blocks; lists and nesting never recurse in C. */
 size_t ep_print(char *buf, size_t cap, ep_term t, int flags);
 /* Returns new (free()) NUL-terminated text, or NULL if out of memory. */
 char *ep_print_alloc(ep_term t, int flags);
@@ -341,8 +360,9 @@ typedef struct ep_pattern ep_pattern;
 #define EP_PATTERN_MAX_PINS 8
 
 /* Returns new (ep_pattern_free). EP_EPARSE on bad text; EP_ETOOBIG past
- * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins or 16 nested map
- * patterns; EP_EDEPTH past 256 nested terms; EP_EATOMLEN for a long atom.
+ * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins, 16 nested map
+ * patterns or 100000-digit numbers; EP_EDEPTH past 256 nested terms;
+ * EP_EATOMLEN for a long atom.
  * *err_offset gets the byte offset of the error when not NULL. */
 int ep_pattern_compile(ep_pattern **out, const char *text, size_t *err_offset);
 void ep_pattern_free(ep_pattern *p);
