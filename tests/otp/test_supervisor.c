@@ -476,3 +476,43 @@ OTP_TEST(supervisor, R62_infinity_waits) {
   ck_assert(!ot_none("{stopped, slow, shutdown}"));     /* already there: it was waited for */
   ep_supervisor_stop(ep_srv(sup));
 }
+
+static _Atomic int flaky_starts;
+
+/* Starts a probe the first time only; later starts fail with {error, flaky}. */
+static int flaky_start(ep_term args, ep_pid *pid, ep_term *reason) {
+  if (flaky_starts++ == 0)
+    return probe_child_start(args, pid, reason);
+  static ep_smallterm s;
+  if (reason)
+    *reason = ep_atom_term(&s, ep_atom_of("flaky"));
+  return EP_EINVAL;
+}
+
+/* Test that a restart that fails is retried, each retry counting as a
+ * restart, until the intensity is reached and the supervisor shuts down (R61). */
+OTP_TEST(supervisor, R61_failing_restart_retried_until_intensity) {
+  ep_trap_exit(true);
+  ep_pid sup, p;
+  start_sup("one_for_one", 3, 5, "[]", &sup, NULL);
+  ep_child_spec c = {.id = "flaky", .start = flaky_start, .args = T("[flaky, ~p]", ep_self())};
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, NULL), 0);
+  started("flaky");
+  crash(p, "boom");
+  ot_expect("{'EXIT', _, shutdown}");      /* 1 restart + 3 retries > intensity 3 */
+  ck_assert_int_ge(flaky_starts, 4);
+}
+
+/* Test that restart_child reports a start function's failure (R64). */
+OTP_TEST(supervisor, R64_restart_child_start_fails) {
+  ep_pid sup, p;
+  start_sup("one_for_one", 3, 5, "[]", &sup, NULL);
+  ep_child_spec c = {.id = "flaky", .start = flaky_start, .args = T("[flaky, ~p]", ep_self()),
+                     .restart = EP_TRANSIENT};
+  ep_supervisor_start_child(ep_srv(sup), &c, &p, NULL);
+  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "flaky"), 0);
+  ep_term why;
+  ck_assert_int_eq(ep_supervisor_restart_child(ep_srv(sup), "flaky", &p, &why), EP_EEXITED);
+  ck_assert_term(why, "flaky");
+  ep_supervisor_stop(ep_srv(sup));
+}
