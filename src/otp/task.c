@@ -9,7 +9,6 @@
 
 #include "otp_int.h"
 
-/* The task process. arg = {Fun(Arg), Owner, Tag}. */
 struct run { ep_term_fn fn; ep_term arg; ep_build *b; };
 
 static void run_fn(void *ctx) {
@@ -17,26 +16,29 @@ static void run_fn(void *ctx) {
   r->fn(r->arg, r->b);
 }
 
-static void task_main(ep_term a) {
+/* Runs fn(arg) and returns the builder holding its result, or exits as fn
+ * did. Nothing is allocated before fn runs: a task killed while waiting
+ * in fn (a sleep, a call) leaves no memory behind. */
+static void run_task(ep_term fn_term, ep_build *b) {
   ep_fn fn;
   ep_term arg;
-  ep_pid owner;
-  ep_ref tag;
-  ep_get_fun(ep_tuple_elem(a, 0), &fn, &arg);
-  ep_get_pid(ep_tuple_elem(a, 1), &owner);
-  ep_get_ref(ep_tuple_elem(a, 2), &tag);
-  ep_build b;
-  ep_b_init(&b);
-  ep_b_tuple(&b);
-  ep_b_ref(&b, &tag);
-  struct run r = {(ep_term_fn)fn, arg, &b};
+  ep_get_fun(fn_term, &fn, &arg);
+  ep_b_init(b);
+  struct run r = {(ep_term_fn)fn, arg, b};
   ep_term why;
   if (ep_catch(run_fn, &r, &why)) {
-    ep_b_free(&b);
+    ep_b_free(b);
     ep_exit(why);
   }
-  ep_b_end(&b);
-  ep_send(owner, ep_b_peek(&b));
+}
+
+/* The task process. arg = {Fun(Arg), Owner, Tag}; replies {Tag, Result}. */
+static void task_main(ep_term a) {
+  ep_pid owner;
+  ep_get_pid(ep_tuple_elem(a, 1), &owner);
+  ep_build b;
+  run_task(ep_tuple_elem(a, 0), &b);
+  ep_send_fmt(owner, "{~t, ~t}", ep_tuple_elem(a, 2), ep_b_peek(&b));
   ep_b_free(&b);
 }
 
@@ -168,24 +170,11 @@ int ep_task_shutdown(ep_task *t, long timeout_ms, ep_term *result) {
 
 /* A pmap task: {Fun(X), Owner, Batch, Index}; replies {Batch, Index, Result}. */
 static void pmap_main(ep_term a) {
-  ep_fn fn;
-  ep_term arg;
   ep_pid owner;
-  ep_get_fun(ep_tuple_elem(a, 0), &fn, &arg);
   ep_get_pid(ep_tuple_elem(a, 1), &owner);
   ep_build b;
-  ep_b_init(&b);
-  ep_b_tuple(&b);
-  ep_b_term(&b, ep_tuple_elem(a, 2));
-  ep_b_term(&b, ep_tuple_elem(a, 3));
-  struct run r = {(ep_term_fn)fn, arg, &b};
-  ep_term why;
-  if (ep_catch(run_fn, &r, &why)) {
-    ep_b_free(&b);
-    ep_exit(why);
-  }
-  ep_b_end(&b);
-  ep_send(owner, ep_b_peek(&b));
+  run_task(ep_tuple_elem(a, 0), &b);
+  ep_send_fmt(owner, "{~t, ~t, ~t}", ep_tuple_elem(a, 2), ep_tuple_elem(a, 3), ep_b_peek(&b));
   ep_b_free(&b);
 }
 

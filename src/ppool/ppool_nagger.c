@@ -31,6 +31,9 @@ static ep_gs_ret init(ep_term arg, void **state) {
   n->delay = (long)delay;
   n->max = ep_is_atom(max, EP_A_infinity) ? -1 : (long)m;
   *state = n;
+  /* Unlike the chapter's: a pool's shutdown then runs terminate, which
+   * frees the task (Erlang's GC would). Only its supervisor is linked. */
+  ep_trap_exit(true);
   return ep_with_timeout(ep_init_ok(), n->delay);
 }
 

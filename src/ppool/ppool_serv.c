@@ -181,6 +181,10 @@ static ep_gs_ret init(ep_term arg, void **state) {
   s->start = ep_term_dup(ep_list_head(l));
   ep_get_pid(ep_list_head(ep_list_tail(l)), &s->sup);
   *state = s;
+  /* Trapping exits (the chapter's server does not) makes a pool shutdown
+   * run terminate, which frees the queue: C has no GC to do it. The link
+   * to the worker supervisor keeps its meaning in handle_info. */
+  ep_trap_exit(true);
   /* Starting the worker supervisor here would deadlock: our supervisor is
    * waiting for this init (R46). The message is the first we handle (R13). */
   ep_send_fmt(ep_self(), "'$init_worker_sup'");
@@ -249,9 +253,15 @@ static ep_gs_ret handle_cast(ep_term req, void *state) {
 static ep_gs_ret handle_info(ep_term msg, void *state) {
   EP_PATTERN(p_down, "{'DOWN', Ref::ref, process, _, _}");
   EP_PATTERN(p_init, "'$init_worker_sup'");
+  EP_PATTERN(p_exit, "{'EXIT', P::pid, R}");
   struct serv *s = state;
   ep_ref ref;
-  if (ep_match(p_down, msg, &ref)) {
+  ep_pid from;
+  ep_term why;
+  if (ep_match(p_exit, msg, &from, &why)) {
+    if (ep_pid_eq(from, s->wsup))            /* as the link would have: go with it */
+      return ep_stop_term(why);
+  } else if (ep_match(p_down, msg, &ref)) {
     if (refs_take(s, &ref)) {
       s->running--;
       dequeue(s);

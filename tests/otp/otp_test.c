@@ -62,10 +62,45 @@ const char *ot_show(ep_term t) {
 
 static void run_body(void *b) { (*(void (**)(void))b)(); }
 
+static int by_id(const void *a, const void *b) {
+  const ep_pid *x = a, *y = b;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+static void stop_one(void *p) { ep_gen_server_stop(ep_srv(*(ep_pid *)p), NULL, 200); }
+
+/* Stops what the test left running, oldest first (supervisors before their
+ * children), the way an application stops: processes killed at the end of
+ * the runtime would never run terminate, and C has no GC for their state.
+ * A process that is not a gen_server does not answer and is left to the
+ * runtime's end. */
+static void teardown(void) {
+  enum { MAX = 4096 };
+  static ep_pid pids[MAX];
+  bool trapping = ep_trap_exit(true);
+  for (int round = 0; round < 5; round++) {
+    long n = ep_processes(pids, MAX);
+    if (n > MAX)
+      n = MAX;
+    qsort(pids, (size_t)n, sizeof *pids, by_id);
+    long stopped = 0;
+    for (long i = 0; i < n; i++) {
+      if (ep_pid_eq(pids[i], ep_self()) || !ep_is_alive(pids[i]))
+        continue;
+      stopped += !ep_catch(stop_one, &pids[i], NULL);
+    }
+    if (!stopped)
+      break;
+  }
+  ep_flush();
+  ep_trap_exit(trapping);
+}
+
 void ot_run_body(void (*body)(void)) {
   ep_term why;
   if (ep_catch(run_body, &body, &why))
     ck_abort_msg("the test process exited with %s", ot_show(why));
+  teardown();
   ot_free_all();
 }
 

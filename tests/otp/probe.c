@@ -11,8 +11,21 @@ struct probe {
   int64_t total;
   ep_from deferred;
   bool has_deferred;
-  ep_term id;                 /* owned, for supervised probes */
+  ep_atom id;                 /* supervised probes, else 0 */
 };
+
+/* Probes live in a static table, not on the heap: tests kill probes on
+ * purpose (brutal_kill, exit(kill)), and a killed process runs no code
+ * that could free its state. Each test is its own forked process. */
+static struct probe table[4096];
+static _Atomic int used;
+
+static struct probe *probe_new(void) {
+  int i = used++;
+  if (i >= 4096)
+    abort();
+  return &table[i];
+}
 
 static void report(struct probe *p, const char *fmt, ep_term t) {
   ep_send_fmt(p->observer, fmt, t);
@@ -24,31 +37,24 @@ static ep_gs_ret init(ep_term arg, void **state) {
   EP_PATTERN(p_timeout, "{timeout, Ms::int}");
   EP_PATTERN(p_cont, "{continue, C}");
   EP_PATTERN(p_child, "{child, Id, Obs::pid}");
-  struct probe *p = calloc(1, sizeof *p);
+  struct probe *p = probe_new();
   *state = p;
   ep_term mode, r, id;
   int64_t ms;
   if (ep_match(p_child, arg, &id, &p->observer)) {
-    if (ep_is_atom(id, ep_atom_of("fail"))) {
-      free(p);
+    if (ep_is_atom(id, ep_atom_of("fail")))
       return ep_init_stop_atom(ep_atom_of("nope"));
-    }
-    p->id = ep_term_dup(id);
+    ep_get_atom(id, &p->id);
     ep_trap_exit(true);
     ep_send_fmt(p->observer, "{started, ~t, ~p}", id, ep_self());
     return ep_init_ok();
   }
   ep_match(p_arg, arg, &mode, &p->observer);
-  if (ep_is_atom(mode, EP_A_ignore)) {
-    free(p);
+  if (ep_is_atom(mode, EP_A_ignore))
     return ep_init_ignore();
-  }
-  if (ep_match(p_stop, mode, &r)) {
-    free(p);
+  if (ep_match(p_stop, mode, &r))
     return ep_init_stop(r);
-  }
   if (ep_is_atom(mode, ep_atom_of("crash"))) {
-    free(p);
     ep_smallterm s;
     ep_error(ep_atom_term(&s, ep_atom_of("boom")));
   }
@@ -151,15 +157,12 @@ static ep_gs_ret handle_continue(ep_term c, void *state) {
 
 static void terminate(ep_term reason, void *state) {
   struct probe *p = state;
-  if (p->id && ep_is_atom(p->id, ep_atom_of("slow")))
+  if (p->id == ep_atom_of("slow"))
     ep_sleep(2000);
   if (p->id)
-    ep_send_fmt(p->observer, "{stopped, ~t, ~t}", p->id, reason);
+    ep_send_fmt(p->observer, "{stopped, ~A, ~t}", p->id, reason);
   else
     ep_send_fmt(p->observer, "{terminated, ~p, ~t}", ep_self(), reason);
-  if (p->id)
-    ep_term_free(p->id);
-  free(p);
 }
 
 const ep_gen_server_cb probe_cb = {
