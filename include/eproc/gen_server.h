@@ -129,6 +129,12 @@ typedef struct ep_gen_server_cb {
   ep_gs_ret (*handle_continue)(ep_term cont, void *state);
   /* Optional. Last chance to release the state (R54). */
   void (*terminate)(ep_term reason, void *state);
+  /* Optional. Frees the state of a server that died without running
+   * terminate: killed, stopped by a signal while not trapping exits, or
+   * ended with no terminate callback. Called once the server is dead, from
+   * another process (the OTP layer's reaper), so it must only free memory.
+   * C has no garbage collector: without it such a server's state leaks. */
+  void (*release)(void *state);
 } ep_gen_server_cb;
 
 /* --------------------------------------------------------------- start -- */

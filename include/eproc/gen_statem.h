@@ -86,6 +86,8 @@ typedef struct ep_gen_statem_cb {
   const ep_sm_state *states;    /* an event in a state missing here crashes the machine */
   bool state_enter;             /* call the new state's function with EP_SM_ENTER */
   void (*terminate)(ep_term reason, ep_atom state, void *data);
+  /* Frees data when the machine died without terminate (gen_server.h). */
+  void (*release)(void *data);
 } ep_gen_statem_cb;
 
 /* [process, blocks] As ep_gen_server_start(_link). */

@@ -33,13 +33,17 @@ static ep_gs_ret a_init(ep_term arg, void **state) {
   return ep_init_ok();
 }
 
-static void a_terminate(ep_term reason, void *state) {
-  (void)reason;
+static void a_release(void *state) {
   struct agent *a = state;
   ep_b_free(&a->b);
   if (a->state)
     ep_term_free(a->state);
   free(a);
+}
+
+static void a_terminate(ep_term reason, void *state) {
+  (void)reason;
+  a_release(state);
 }
 
 /* Runs the function of request {Op, Fun(Arg)} on the state, into a->b. */
@@ -99,7 +103,8 @@ static ep_gs_ret a_cast(ep_term req, void *state) {
 }
 
 static const ep_gen_server_cb agent_cb = {
-  .init = a_init, .handle_call = a_call, .handle_cast = a_cast, .terminate = a_terminate};
+  .init = a_init, .handle_call = a_call, .handle_cast = a_cast, .terminate = a_terminate,
+  .release = a_release};
 
 static ep_term fun_req(ep_atom op, ep_fn fn, ep_term arg) {
   ep_build b;

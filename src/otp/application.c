@@ -77,7 +77,8 @@ static void am_terminate(ep_term reason, void *state) {
 }
 
 static const ep_gen_server_cb master_cb = {
-  .init = am_init, .handle_call = am_call, .handle_info = am_info, .terminate = am_terminate};
+  .init = am_init, .handle_call = am_call, .handle_info = am_info, .terminate = am_terminate,
+  .release = free};
 
 int ep_application_start(const ep_application *app, ep_term *reason) {
   ep_build b;

@@ -192,6 +192,12 @@ static ep_gs_ret m_cast(ep_term req, void *state) {
   return ep_noreply();
 }
 
+static void m_release(void *state) {
+  struct mgr *m = state;
+  free(m->hs);
+  free(m);
+}
+
 static void m_terminate(ep_term reason, void *state) {
   struct mgr *m = state;
   while (m->n)
@@ -201,7 +207,8 @@ static void m_terminate(ep_term reason, void *state) {
 }
 
 static const ep_gen_server_cb mgr_cb = {
-  .init = m_init, .handle_call = m_call, .handle_cast = m_cast, .terminate = m_terminate};
+  .init = m_init, .handle_call = m_call, .handle_cast = m_cast, .terminate = m_terminate,
+  .release = m_release};
 
 /* ---------------------------------------------------------------- API -- */
 

@@ -112,6 +112,8 @@ static void release(struct gs *g) {
 /* terminate(reason) then exit(reason) (R52, R54). Takes `reason` (heap). */
 _Noreturn static void stop_owned(struct gs *g, ep_term reason) {
   if (g->cb->terminate) {
+    if (g->cb->release)
+      ep__reap_forget();              /* terminate frees the state itself */
     ep_term why;
     if (run_cb(g, W_TERMINATE, reason, NULL, NULL, &why)) {
       ep_term_free(reason);
@@ -282,6 +284,8 @@ static void gs_main(ep_term arg) {
   }
   switch (r.action) {
   case EP_GS_OK:
+    if (g.cb->release)
+      ep__reap_watch(g.state, g.cb->release);
     ack(starter, &tag, ACK_OK, NULL, NULL);
     handle_ret(&g, &(ep_gs_ret){EP_GS_NOREPLY, r.timeout, EP__GSV_NONE, NULL, r.cont}, NULL);
     loop(&g);

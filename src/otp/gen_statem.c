@@ -160,9 +160,18 @@ static void sm_terminate(ep_term reason, void *state) {
   free(m);
 }
 
+/* Dead without terminate: the timer died with the process, the data is the
+ * user's to free. */
+static void sm_release(void *state) {
+  struct sm *m = state;
+  if (m->cb->release)
+    m->cb->release(m->data);
+  free(m);
+}
+
 static const ep_gen_server_cb sm_cb = {
   .init = sm_init, .handle_call = sm_call, .handle_cast = sm_cast,
-  .handle_info = sm_info, .terminate = sm_terminate};
+  .handle_info = sm_info, .terminate = sm_terminate, .release = sm_release};
 
 static int start(const ep_gen_statem_cb *cb, ep_term arg, ep_atom name, bool link,
                  ep_pid *pid, ep_term *reason) {

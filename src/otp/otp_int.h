@@ -69,6 +69,12 @@ _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t);
 /* The server term of a call reason: its pid or its name. */
 void ep__b_server(ep_build *b, ep_server s);
 
+/* [process] The reaper (reaper.c): release(state) will run after the
+ * calling process dies, unless it calls ep__reap_forget first (because it
+ * cleans up itself). */
+void ep__reap_watch(void *state, void (*release)(void *state));
+void ep__reap_forget(void);
+
 /* Monotonic milliseconds and whole seconds (R61 counts whole seconds). */
 int64_t ep__now_ms(void);
 int64_t ep__now_s(void);

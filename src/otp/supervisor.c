@@ -736,9 +736,11 @@ static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
   return ep_reply_take(r);
 }
 
+static void sup_release(void *state) { sup_free(state); }
+
 static const ep_gen_server_cb sup_cb = {
   .init = sup_init, .handle_call = sup_call, .handle_info = sup_info,
-  .terminate = sup_terminate};
+  .terminate = sup_terminate, .release = sup_release};
 
 /* ---------------------------------------------------------------- API -- */
 

@@ -58,16 +58,20 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
   return ep_with_timeout(ep_noreply(), n->delay);
 }
 
-static void terminate(ep_term reason, void *state) {
-  (void)reason;
+static void release(void *state) {
   struct nag *n = state;
   ep_term_free(n->task);
   free(n);
 }
 
+static void terminate(ep_term reason, void *state) {
+  (void)reason;
+  release(state);
+}
+
 static const ep_gen_server_cb nagger_cb = {
   .init = init, .handle_call = handle_call, .handle_info = handle_info,
-  .terminate = terminate};
+  .terminate = terminate, .release = release};
 
 int ep_ppool_nagger_start_link(ep_term args, ep_pid *pid, ep_term *reason) {
   return ep_gen_server_start_link(&nagger_cb, args, 0, pid, reason);

@@ -191,8 +191,7 @@ static ep_gs_ret init(ep_term arg, void **state) {
   return ep_init_ok();
 }
 
-static void terminate(ep_term reason, void *state) {
-  (void)reason;
+static void release(void *state) {
   struct serv *s = state;
   while (s->qlen) {
     struct job j = q_pop(s);
@@ -202,6 +201,11 @@ static void terminate(ep_term reason, void *state) {
   free(s->refs);
   ep_term_free(s->start);
   free(s);
+}
+
+static void terminate(ep_term reason, void *state) {
+  (void)reason;
+  release(state);
 }
 
 static ep_gs_ret handle_call(ep_term req, const ep_from *from, void *state) {
@@ -283,7 +287,7 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
 
 static const ep_gen_server_cb serv_cb = {
   .init = init, .handle_call = handle_call, .handle_cast = handle_cast,
-  .handle_info = handle_info, .terminate = terminate};
+  .handle_info = handle_info, .terminate = terminate, .release = release};
 
 int ep__ppool_serv_start_link(ep_term args, ep_pid *pid, ep_term *reason) {
   /* Called by the pool supervisor: ep_self() is that supervisor. */

@@ -2,6 +2,8 @@
 /*
  * test_gen_server.c - gen_server (R46-R55) through the probe server.
  */
+#include <stdlib.h>
+
 #include "otp_test.h"
 #include "probe.h"
 
@@ -345,4 +347,46 @@ OTP_TEST(gen_server, R52_queued_caller_gets_reason) {
     ep_yield();                                     /* the stop, then the call */
   ep_send(pid, T("release"));
   ot_expect("{behind, going}");
+}
+
+struct owned { ep_pid observer; };
+
+static ep_gs_ret owned_init(ep_term arg, void **state) {
+  struct owned *o = malloc(sizeof *o);
+  ep_get_pid(arg, &o->observer);
+  *state = o;
+  return ep_init_ok();
+}
+
+static void owned_terminate(ep_term reason, void *state) {
+  struct owned *o = state;
+  ep_send_fmt(o->observer, "{terminated, ~t}", reason);
+  free(o);
+}
+
+static void owned_release(void *state) {
+  struct owned *o = state;
+  ep_send_fmt(o->observer, "released");
+  free(o);
+}
+
+static const ep_gen_server_cb owned_cb = {.init = owned_init, .terminate = owned_terminate,
+                                          .release = owned_release};
+
+/* Test that a server killed without terminate gets its state released by
+ * the reaper, and that one running terminate is not released twice (R54). */
+OTP_TEST(gen_server, release_after_death_without_terminate) {
+  ep_pid a, b;
+  ep_smallterm s;
+  ck_assert_int_eq(ep_gen_server_start(&owned_cb, ep_pid_term(&s, ep_self()), 0, &a, NULL), 0);
+  ep_exit_signal_atom(a, EP_A_kill);
+  ot_expect("released");
+  ck_assert_int_eq(ep_gen_server_start(&owned_cb, ep_pid_term(&s, ep_self()), 0, &b, NULL), 0);
+  ep_gen_server_stop(ep_srv(b), NULL, EP_INFINITY);
+  ot_expect("{terminated, normal}");
+  ep_pid c;
+  ep_gen_server_start(&owned_cb, ep_pid_term(&s, ep_self()), 0, &c, NULL);
+  ep_exit_signal_atom(c, EP_A_kill);
+  ot_expect("released");                 /* the reaper handles events in order: b was not released */
+  ck_assert(ot_none("released"));
 }
