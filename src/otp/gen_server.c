@@ -109,18 +109,40 @@ static void release(struct gs *g) {
   g->cont = NULL;
 }
 
+/* A reason of at most this many bytes is kept on the server's stack while
+ * terminate runs: if the server is killed in terminate (R62's brutal
+ * second step), nothing of it is left on the heap. */
+#define REASON_ON_STACK 256
+
+/* Puts t (heap, taken) on the stack in buf when it fits. */
+static ep_term to_stack(ep_term t, uint8_t *buf, bool *on_stack) {
+  size_t n = ep_term_size(t);
+  *on_stack = n <= REASON_ON_STACK;
+  if (!*on_stack)
+    return t;
+  memcpy(buf, t, n);
+  ep_term_free(t);
+  return (ep_term)buf;
+}
+
 /* terminate(reason) then exit(reason) (R52, R54). Takes `reason` (heap). */
 _Noreturn static void stop_owned(struct gs *g, ep_term reason) {
+  _Alignas(16) uint8_t buf[REASON_ON_STACK];
+  bool on_stack;
+  reason = to_stack(reason, buf, &on_stack);
   if (g->cb->terminate) {
     if (g->cb->release)
       ep__reap_forget();              /* terminate frees the state itself */
     ep_term why;
     if (run_cb(g, W_TERMINATE, reason, NULL, NULL, &why)) {
-      ep_term_free(reason);
-      reason = ep_term_dup(why);
+      if (!on_stack)
+        ep_term_free(reason);
+      reason = to_stack(ep_term_dup(why), buf, &on_stack);
     }
   }
   release(g);
+  if (on_stack)
+    ep_exit(reason);                  /* copied before this frame goes */
   ep__exit_owned(reason);
 }
 

@@ -835,12 +835,16 @@ int ep_supervisor_start_child_args(ep_server sup, ep_term extra, ep_pid *pid,
                                    ep_term *reason) {
   ep_build b;
   ep_b_init(&b);
-  ep_b_nil(&b);
-  ep_term nil = ep__b_done(&b);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, ep__A.start_child);
+  if (extra)
+    ep_b_term(&b, extra);
+  else
+    ep_b_nil(&b);
+  ep_b_end(&b);
+  ep_term req = ep__b_done(&b);
   ep_b_free(&b);
-  ep_term r = sup_call_x(sup, ep__A.start_child, extra ? extra : nil);
-  ep_term_free(nil);
-  return decode(r, pid, reason);
+  return decode(ep__gen_call_take(sup, req, EP_INFINITY, sup_site), pid, reason);
 }
 
 static int by_id(ep_server sup, ep_atom op, const char *id, ep_pid *pid, ep_term *reason) {

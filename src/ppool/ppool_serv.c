@@ -119,13 +119,13 @@ static void do_start(void *ctx) {
   c->rc = ep_supervisor_start_child_args(ep_srv(c->wsup), c->args, &c->pid, NULL);
 }
 
-/* Starts and monitors a worker (R75). 0, or an error when the worker did
- * not start. A worker supervisor that is gone means the pool is being
- * shut down: the server then stops quietly with `shutdown`. */
+/* Starts and monitors a worker (R75). 0; an error when the worker did not
+ * start; EP_ENOPROC when the worker supervisor is gone: the pool is being
+ * shut down, and the caller stops the server quietly with `shutdown`. */
 static int start_worker(struct serv *s, ep_term args, ep_pid *pid) {
   struct start_ctx c = {s->wsup, args, EP_PID_NONE, 0};
   if (ep_catch(do_start, &c, NULL))
-    ep_exit_atom(EP_A_shutdown);
+    return EP_ENOPROC;
   if (c.rc != 0 || ep_pid_eq(c.pid, EP_PID_NONE))
     return c.rc ? c.rc : EP_EINVAL;
   ep_ref r = ep_monitor(c.pid);
@@ -147,8 +147,9 @@ static ep_term error_atom(ep_atom a) {
   return t;
 }
 
-/* A slot is free: the oldest queued job gets it (R78). */
-static void dequeue(struct serv *s) {
+/* A slot is free: the oldest queued job gets it (R78). Returns false when
+ * the worker supervisor is gone. */
+static bool dequeue(struct serv *s) {
   while (s->qlen && s->running < s->limit) {
     struct job j = q_pop(s);
     ep_pid pid;
@@ -159,7 +160,10 @@ static void dequeue(struct serv *s) {
       ep_term_free(r);
     }
     ep_term_free(j.args);
+    if (rc == EP_ENOPROC)
+      return false;
   }
+  return true;
 }
 
 /* ----------------------------------------------------------- callbacks -- */
@@ -226,6 +230,8 @@ static ep_gs_ret handle_call(ep_term req, const ep_from *from, void *state) {
     return ep_reply_atom(ep_atom_of("unknown_request"));
   if (s->running < s->limit) {
     int rc = start_worker(s, args, &pid);
+    if (rc == EP_ENOPROC)
+      return ep_stop_atom(EP_A_shutdown);
     return ep_reply_take(rc == 0 ? ok_pid(pid) : error_atom(ep_atom_of(ep_err_name(rc))));
   }
   if (run)
@@ -245,9 +251,10 @@ static ep_gs_ret handle_cast(ep_term req, void *state) {
   ep_pid pid;
   if (!ep_match(p_async, req, &args))
     return ep_noreply();
-  if (s->running < s->limit)
-    start_worker(s, args, &pid);
-  else if (q_full(s))
+  if (s->running < s->limit) {
+    if (start_worker(s, args, &pid) == EP_ENOPROC)
+      return ep_stop_atom(EP_A_shutdown);
+  } else if (q_full(s))
     s->rejected++;
   else
     q_push(s, (struct job){false, {EP_PID_NONE, {0}}, ep_term_dup(args)});
@@ -268,7 +275,8 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
   } else if (ep_match(p_down, msg, &ref)) {
     if (refs_take(s, &ref)) {
       s->running--;
-      dequeue(s);
+      if (!dequeue(s))
+        return ep_stop_atom(EP_A_shutdown);
     }
   } else if (ep_match(p_init, msg)) {
     ep_child_spec spec = {.id = "worker_sup", .start = ep__ppool_worker_sup_start_link,
