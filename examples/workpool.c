@@ -84,12 +84,13 @@ static void double_square(ep_term x, ep_build *out) {
   ep_b_int(out, 2 * v * v);
 }
 
+/* raise "oops": the exception term is made once, the crash is the worker's. */
+static ep_term runtime_error;
+
 static void oops(ep_term x, ep_build *out) {
   (void)x;
   (void)out;
-  ep_term r;
-  ep_format(&r, "{'RuntimeError', <<\"oops\">>}");
-  ep_error(r);
+  ep_error(runtime_error);
 }
 
 static void flush(void) {
@@ -105,6 +106,7 @@ static void flush(void) {
 static void root(ep_term arg) {
   (void)arg;
   ep_term a;
+  ep_format(&runtime_error, "{'RuntimeError', <<\"oops\">>}");
   printf("iex(1)> Workpool.start\n%s\n", workpool_start() == 0 ? ":ok" : ":error");
   printf("iex(2)> Workpool.queue(fn(x) -> x * x * 2 end, 4)\n");
   ep_format(&a, "4");
@@ -130,6 +132,7 @@ static void root(ep_term arg) {
   flush();
   fflush(stdout);
   ep_gen_server_stop(ep_srv(s), NULL, EP_INFINITY);
+  ep_term_free(runtime_error);
 }
 
 int main(void) {
