@@ -59,15 +59,9 @@ ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_si
 /* Exits with `reason`, which the caller owns (a heap term): the reason is
  * parked in the caller's own mailbox first, so nothing is leaked. */
 _Noreturn void ep__exit_owned(ep_term reason);
-/* Builds {R, {Module, Fun, Args}} (Args a list of given terms) and exits. */
-_Noreturn void ep__exit_mfa(ep_term reason, ep_atom module, ep_atom fun,
-                            const ep_term *args, int nargs);
 
 /* Exits with {Tag, T}. */
 _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t);
-
-/* The server term of a call reason: its pid or its name. */
-void ep__b_server(ep_build *b, ep_server s);
 
 /* [process] The reaper (reaper.c): release(state) will run after the
  * calling process dies, unless it calls ep__reap_forget first (because it

@@ -49,13 +49,6 @@ long ep__left_ms(int64_t deadline_ms) {
   return left > 0 ? (long)left : 0;
 }
 
-void ep__b_server(ep_build *b, ep_server s) {
-  if (s.name)
-    ep_b_atom(b, s.name);
-  else
-    ep_b_pid(b, s.pid);
-}
-
 ep_pid ep_server_pid(ep_server s) {
   return s.name ? ep_whereis(s.name) : s.pid;
 }
@@ -75,24 +68,6 @@ _Noreturn void ep__exit_owned(ep_term reason) {
   ep_b_free(&b);
   ep_receive(EP_INFINITY, p_park);
   ep_exit(ep_var(0));
-}
-
-_Noreturn void ep__exit_mfa(ep_term reason, ep_atom module, ep_atom fun,
-                            const ep_term *args, int nargs) {
-  ep_build b;
-  ep_b_init(&b);
-  ep_b_tuple(&b);
-  ep_b_term(&b, reason);
-  ep_b_tuple(&b);
-  ep_b_atom(&b, module);
-  ep_b_atom(&b, fun);
-  ep_b_list(&b);
-  for (int i = 0; i < nargs; i++)
-    ep_b_term(&b, args[i]);
-  ep_b_end(&b);
-  ep_b_end(&b);
-  ep_b_end(&b);
-  ep__exit_owned(ep__b_done(&b));
 }
 
 _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t) {
