@@ -101,9 +101,11 @@ enum ep__msg_kind {
 /* One heap block per queued item: this header, then the term (8-aligned). */
 typedef struct ep__msg {
   _Atomic(struct ep__msg *) next;   /* outer queue link, then inner list link */
-  uint32_t kind;                    /* ep__msg_kind */
+  uint16_t kind;                    /* ep__msg_kind */
+  uint16_t small;                   /* a EP__MSG_SMALL block (worker caches) */
   uint32_t aux;                     /* MK_TIMEOUT: generation */
 } ep__msg;
+#define EP__MSG_SMALL 64            /* bytes of a cached block, header included */
 
 #define EP__MSG_HDR sizeof(ep__msg)
 static inline ep_term ep__msg_term(const ep__msg *m) {
@@ -171,8 +173,6 @@ typedef struct ep__proc {
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
   /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
   _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
-  _Atomic long mq_in;               /* messages delivered (senders add) */
-  _Atomic long mq_out;              /* messages taken out (owner only writes) */
   ep__msg *mq_tail;                 /* consumer end */
   ep__msg mq_stub;
   /* inner queue: messages taken from the outer queue, in order, owner only */
@@ -240,10 +240,13 @@ struct ep__worker {
   ep__proc *pcb_free;               /* reusable PCBs */
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
+  ep__msg *msgs;                    /* cached free small message blocks */
+  int nmsgs;
   ep__stack *stacks;                /* cached free stacks */
   int nstacks;
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
   int index;
+  _Atomic int tid;                  /* kernel thread id (monitor reads) */
   pthread_t thread;
   void *altstack;                   /* SIGSEGV alternate stack */
   uint64_t last_qs;                 /* switches at the last quiescent state */
@@ -380,6 +383,8 @@ bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run a
 void ep__mq_free_all(ep__proc *p);
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);
+void ep__msg_free(ep__msg *m);
+void ep__msg_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
 void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */

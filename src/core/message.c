@@ -16,7 +16,7 @@ void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m) {
   if (p && !atomic_load_explicit(&p->exiting, memory_order_relaxed)) {
     ep__deliver(p, m);
   } else {
-    free(m);
+    ep__msg_free(m);
   }
   ep__leave(f);
   if (self) ep__charge(self, 1);
@@ -89,14 +89,12 @@ long ep_flush(void) {
   long n = p->in_len;
   for (ep__msg *m = p->in_head; m;) {
     ep__msg *next = atomic_load_explicit(&m->next, memory_order_relaxed);
-    free(m);
+    ep__msg_free(m);
     m = next;
   }
   p->in_head = p->in_tail = NULL;
   p->in_len = 0;
   p->mark = NULL;
-  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + n,
-                        memory_order_relaxed);
   return n;
 }
 

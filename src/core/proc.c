@@ -162,7 +162,7 @@ void ep__retire(ep__worker *w, ep__proc *p) {
 void ep__quiescent(ep__worker *w) {
   uint64_t e = atomic_load_explicit(&RT->epoch, memory_order_seq_cst);
   atomic_store_explicit(&w->qs_epoch, e, memory_order_seq_cst);
-  if (!w->limbo_head) return;
+  if (w->limbo_n < 64) return;   /* reclaim in batches */
   if (w->limbo_tail->retire_epoch == e) {
     /* open a new epoch so the others' next quiescent states count */
     atomic_fetch_add_explicit(&RT->epoch, 1, memory_order_seq_cst);

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 
@@ -583,6 +584,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
 static void *worker_main(void *arg) {
   ep__worker *w = arg;
   ep__set_tls_worker(w);
+  atomic_store_explicit(&w->tid, ep__os_tid(), memory_order_relaxed);
   ep__overflow_init(w);
 #ifdef EP_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
@@ -600,8 +602,9 @@ static void *worker_main(void *arg) {
   bool fresh;
   while ((p = find_work(w, &fresh)) != NULL) {
     run(w, p, fresh);
-    /* a quiescent state costs a full fence: every 16 runs is enough */
-    if ((++w->last_qs & 15) == 0) ep__quiescent(w);
+    /* a quiescent state costs a full fence and a look at every worker:
+     * every 64 runs is enough (PCBs wait a little longer in limbo) */
+    if ((++w->last_qs & 63) == 0) ep__quiescent(w);
   }
   go_offline(w);
   ep__overflow_fini(w);
@@ -654,6 +657,7 @@ void ep__sched_stop(void) {
     ep__worker *w = RT->workers[i];
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
+    ep__msg_cache_free(w);
     free(w->altstack);
     free(w);
   }
@@ -668,29 +672,48 @@ void ep__sched_stop(void) {
 /* ------------------------------------------------------------ monitor -- */
 
 static uint64_t seen_switches[256];   /* service thread only */
+static uint64_t seen_cpu[256];        /* worker thread CPU time at the last tick, ns */
 static int nstandins;                 /* service thread only */
 
+static uint64_t thread_cpu_ns(ep__worker *v) {
+  clockid_t id;
+  struct timespec ts;
+  if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A worker is stuck when it has run one process since the last tick: its
+ * runnext becomes stealable and an idle worker is woken. A stand-in is
+ * started for it only if its thread really spun (its CPU clock advanced)
+ * or is blocked in the kernel: on a loaded machine a worker that the
+ * kernel merely descheduled is slow, not stuck, and another thread would
+ * only add to the load. */
 void ep__monitor_tick(uint64_t now) {
   (void)now;
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   bool waiting = atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0;
-  int stuck = 0;
+  int stuck = 0, hopeless = 0;
   for (int i = 0; i < n && i < 256; i++) {
     ep__worker *v = RT->workers[i];
     uint64_t s = atomic_load_explicit(&v->switches, memory_order_relaxed);
+    uint64_t cpu = thread_cpu_ns(v);
     if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
       if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+      if (cpu - seen_cpu[i] >= EP_STUCK_NS / 4 ||
+          ep__os_thread_blocked(atomic_load_explicit(&v->tid, memory_order_relaxed)))
+        hopeless++;
     }
     seen_switches[i] = s;
+    seen_cpu[i] = cpu;
   }
-  if (!waiting) return;
+  if (!waiting || stuck == 0) return;
   if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) > 0) {
     ep__wakep();
     return;
   }
-  if (stuck == 0 || nstandins >= EP_MAX_STANDINS) return;
+  if (hopeless == 0 || nstandins >= EP_MAX_STANDINS) return;
   ep__worker *w = worker_new(n, true);
   if (!w) return;
   RT->workers[n] = w;
@@ -702,6 +725,7 @@ void ep__monitor_tick(uint64_t now) {
 
 void ep__monitor_reset(void) {
   memset(seen_switches, 0, sizeof seen_switches);
+  memset(seen_cpu, 0, sizeof seen_cpu);
   nstandins = 0;
 }
 

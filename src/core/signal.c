@@ -299,7 +299,7 @@ bool ep_demonitor(const ep_ref *ref, int flags) {
     for (ep__msg *q = self->in_head; q; prev = q, q = atomic_load_explicit(&q->next, memory_order_relaxed)) {
       if (is_down_for(ep__msg_term(q), (void *)ref, NULL)) {
         ep__inner_unlink(self, prev, q);
-        free(q);
+        ep__msg_free(q);
         break;
       }
     }
@@ -362,6 +362,9 @@ void ep__death(ep__worker *w, ep__proc *p) {
   }
   ep__fiber_destroy(p);
 
+  /* reported before the signals go out: whoever sees the DOWN sees the report */
+  if (p->crashed && logger) logger(pid, reason, logger_ctx);
+
   /* links first, then monitors: one observer gets EXIT before DOWN (R7) */
   for (uint32_t i = 0; i < links.cap; i++)
     if (links.tab[i].pid.id) signal_apply(links.tab[i].peer, pid, reason, SIG_LINK);
@@ -400,7 +403,6 @@ void ep__death(ep__worker *w, ep__proc *p) {
     ep__unlock(t);
     mon_unref(m, drop);
   }
-  if (p->crashed && logger) logger(pid, reason, logger_ctx);
   if (ep_pid_eq(pid, root_pid)) {
     atomic_store_explicit(&root_word, ep_is_atom(reason, EP_A_normal) ? 1u : 2u, memory_order_release);
     ep__os_wake(&root_word, 1);
