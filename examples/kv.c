@@ -22,20 +22,9 @@ static void kv_loop(ep_term arg) {
     if (clause == 2) break;
     if (clause == 0) {
       ep_bind(&k, &v, &from);
-      ep_build b;
-      ep_b_init(&b);
-      ep_b_map(&b);                     /* Map.put(map, k, v) */
-      ep_b_term(&b, k);
-      ep_b_term(&b, v);
-      for (size_t i = 0; i < ep_map_size(map); i++) {
-        ep_term mk, mv;
-        ep_map_pair(map, i, &mk, &mv);
-        if (!ep_exact_equal(mk, k)) ep_b_term(&b, mk), ep_b_term(&b, mv);
-      }
-      ep_b_end(&b);
+      ep_term next = ep_map_put(map, k, v);   /* Map.put(map, k, v) */
       ep_term_free(map);
-      map = ep_b_finish(&b, NULL);
-      ep_b_free(&b);
+      map = next;
       ep_send_fmt(from, "ok");
     } else {
       ep_bind(&k, &from);

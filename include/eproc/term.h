@@ -172,6 +172,10 @@ size_t ep_map_size(ep_term t);            /* 0 if not a map */
 ep_term ep_map_get(ep_term map, ep_term key);   /* NULL if absent */
 /* i-th pair in key order (i < ep_map_size). */
 int ep_map_pair(ep_term map, size_t i, ep_term *key, ep_term *value);
+/* maps:put/3 and maps:remove/2: return a new map (free with ep_term_free)
+ * and leave `map` as it is; NULL if map is not a map or out of memory. */
+ep_term ep_map_put(ep_term map, ep_term key, ep_term value);
+ep_term ep_map_remove(ep_term map, ep_term key);
 
 /* Owned terms: one malloc'd block each. */
 ep_term ep_term_dup(ep_term t);           /* returns new, NULL if out of memory */
@@ -310,16 +314,30 @@ enum ep_etf_flags {
                              term_to_binary(T, [{minor_version, 2}])) */
   EP_ETF_LATIN1_ATOMS = 1 /* ATOM_EXT where latin-1 fits (OTP <= 25 default) */
 };
-/* Encodes t with the version byte 131. Returns new bytes (free()) in
- * *out / *len. Errors: EP_ELOCALFUN, EP_ENOMEM. */
+/* Encodes t with the version byte 131, byte for byte as OTP 25's
+ * term_to_binary (maps in key order, as OTP writes maps of up to 32 keys).
+ * Local pids, refs and ports go out as node nonode@nohost, creation 0.
+ * Returns new bytes (free()) in *out / *len. Errors: EP_ELOCALFUN (a local
+ * function term), EP_ENOMEM, EP_EINVAL (NULL). */
 int ep_etf_encode(const ep_term t, int flags, uint8_t **out, size_t *len);
-/* Bytes needed, and the same encoding into caller storage. */
+/* Bytes needed, and the same encoding into caller storage: EP_ETOOBIG when
+ * cap is short, with *len set to the size needed. */
 int ep_etf_size(ep_term t, int flags, size_t *len);
 int ep_etf_encode_to(ep_term t, int flags, uint8_t *buf, size_t cap, size_t *len);
-/* Decodes one term (version byte first; compressed input accepted).
- * Trailing bytes are EP_ETRAILING. Hostile input gets an error, never a
- * crash or an over-allocation. *err_offset (may be NULL) receives the byte
- * offset where decoding failed. */
+/* Decodes one term (version byte first; compressed input accepted) of any
+ * tag OTP 25 writes for these types, and the older atom, float, pid, port
+ * and reference tags. Pids, refs and ports of nonode@nohost, creation 0
+ * become local. Hostile input gets an error, never a crash, recursion or
+ * an allocation much larger than the input (or the inflated size):
+ * EP_ETRUNC (a length past the end), EP_EBADVER, EP_EBADTAG (funs, export,
+ * atom cache refs, distribution headers, unknown tags), EP_EDEPTH (nesting
+ * past EP_MAX_DEPTH), EP_EUTF8, EP_EATOMLEN, EP_ERANGE (NaN/inf, bad bit
+ * count or reference length), EP_EDUPKEY, EP_EZLIB (corrupt or lying
+ * compressed data), EP_ETRAILING, EP_ETOOBIG, EP_ENOMEM. *err_offset (may
+ * be NULL) receives the input offset of the failing item's tag; inside
+ * compressed data, the offset the same term would have uncompressed.
+ * ep_b_etf_decode appends the term to b (straight into its buffer when b is
+ * empty); an error stays sticky in b. Any thread; never blocks. */
 int ep_etf_decode(ep_term *out, const uint8_t *data, size_t len, size_t *err_offset);
 int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_offset);
 

@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "eproc.h"
 #include "platform/platform.h"
@@ -83,6 +84,12 @@
 #endif
 #ifndef EP_STUCK_NS
 #define EP_STUCK_NS (10 * 1000000ull)     /* a worker that has not switched for this long is stuck */
+#endif
+#ifndef EP_SPIN_ROUNDS
+#define EP_SPIN_ROUNDS 20                 /* steal rounds (with pauses) before an idle worker parks */
+#endif
+#ifndef EP_SPAWN_COST
+#define EP_SPAWN_COST 50                  /* reductions a spawn costs (a spawning loop yields every 40) */
 #endif
 #ifndef EP_SLOT_CACHE
 #define EP_SLOT_CACHE 64                  /* free table slots a worker keeps */
@@ -191,7 +198,7 @@ typedef struct ep__proc {
   ep_proc_fn fn;                    /* entry of a stackful process */
   bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
   void *hstate;
-  ep_term arg;                      /* owned copy of the spawn argument */
+  ep_term arg;                      /* copy of the spawn argument, in a message block */
   size_t stack_size;                /* 0: default */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;
@@ -224,6 +231,7 @@ struct ep__worker {
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
   _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
   ep__proc *spawned;                /* spawned by the running process, newest first */
+  _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
@@ -240,6 +248,7 @@ struct ep__worker {
   ep__proc *pcb_free;               /* reusable PCBs */
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
+  _Atomic long quota;               /* spare process-count reservations (proc.c) */
   ep__msg *msgs;                    /* cached free small message blocks */
   int nmsgs;
   ep__stack *stacks;                /* cached free stacks */
@@ -247,6 +256,8 @@ struct ep__worker {
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
   int index;
   _Atomic int tid;                  /* kernel thread id (monitor reads) */
+  clockid_t cpuclock;               /* this thread's CPU clock, once has_clock */
+  _Atomic int has_clock;
   pthread_t thread;
   void *altstack;                   /* SIGSEGV alternate stack */
   uint64_t last_qs;                 /* switches at the last quiescent state */
@@ -279,7 +290,7 @@ typedef struct ep__rt {
   _Atomic uint32_t fresh;           /* next never-used slot */
   pthread_mutex_t slot_lock;
   uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
-  _Atomic long nprocs;              /* live (not yet retired) processes */
+  _Atomic long nprocs;              /* reservations: live processes + the workers' quotas */
   /* workers */
   ep__worker **workers;
   _Atomic int nworkers;             /* started, nthreads + stand-ins */
@@ -383,6 +394,10 @@ bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run a
 void ep__mq_free_all(ep__proc *p);
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t);
+void ep__msg_free_w(ep__worker *w, ep__msg *m);
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
 void ep__msg_free(ep__msg *m);
 void ep__msg_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
@@ -424,7 +439,9 @@ void ep__blocking_stop(void);
 
 /* terms */
 ep_term ep__dup(ep_term t);                   /* aborts on out-of-memory */
-ep_term ep__atom_dup(ep_atom a);
+ep_term ep__atom_dup(ep_atom a);             /* an exit reason: free with ep__reason_free */
+void ep__reason_free(ep_term t);
+void ep__atom_terms_init(void);
 
 /* sanitizer fiber hooks (sched.c) */
 void ep__fiber_create(ep__proc *p);

@@ -76,6 +76,9 @@ bool ep__mq_markparked(ep__proc *p) {
 }
 
 void ep__mq_free_all(ep__proc *p) {
+  if (!p->in_head && p->mq_tail == &p->mq_stub &&
+      !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
+    return;   /* the common case: nothing left */
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL)
     if (m != &p->mq_stub) ep__msg_free(m);
@@ -96,14 +99,13 @@ void ep__mq_free_all(ep__proc *p) {
 #if defined(EP_SANITIZE_BUILD)
 #define MSG_CACHE 0
 #else
-#define MSG_CACHE 1024
+#define MSG_CACHE 8192   /* 512 KiB per worker at most */
 #endif
 
-ep__msg *ep__msg_new(size_t term_size) {
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   ep__msg *m = NULL;
   bool small = EP__MSG_HDR + term_size <= EP__MSG_SMALL;
   if (small) {
-    ep__worker *w = ep__tls_worker();
     if (w && w->msgs) {
       m = w->msgs;
       w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
@@ -121,9 +123,10 @@ ep__msg *ep__msg_new(size_t term_size) {
   return m;
 }
 
-void ep__msg_free(ep__msg *m) {
+ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
+
+void ep__msg_free_w(ep__worker *w, ep__msg *m) {
   if (m->small && MSG_CACHE) {
-    ep__worker *w = ep__tls_worker();
     if (w && w->nmsgs < MSG_CACHE) {
       atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
       w->msgs = m;
@@ -134,6 +137,8 @@ void ep__msg_free(ep__msg *m) {
   free(m);
 }
 
+void ep__msg_free(ep__msg *m) { ep__msg_free_w(m->small ? ep__tls_worker() : NULL, m); }
+
 void ep__msg_cache_free(ep__worker *w) {
   while (w->msgs) {
     ep__msg *m = w->msgs;
@@ -143,15 +148,22 @@ void ep__msg_cache_free(ep__worker *w) {
   w->nmsgs = 0;
 }
 
-ep__msg *ep__msg_copy(ep_term t) {
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t) {
   size_t n = ep_term_size(t);
-  ep__msg *m = ep__msg_new(n);
+  ep__msg *m = ep__msg_new_w(w, n);
   if (m) memcpy((char *)m + EP__MSG_HDR, t, n);
   return m;
 }
 
+ep__msg *ep__msg_copy(ep_term t) { return ep__msg_copy_w(ep__tls_worker(), t); }
+
 void ep__deliver(ep__proc *p, ep__msg *m) {
   if (ep__mq_push(p, m)) ep__ready(p);
+}
+
+/* The same from a process running on worker w (no thread-local lookup). */
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m) {
+  if (ep__mq_push(p, m)) ep__runq_put(w, p, true);
 }
 
 void ep__wake(ep__proc *p) {
@@ -211,7 +223,7 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
  * process that loops receiving). */
 void ep__recv_release(ep__proc *p) {
   if (p->cur_msg) {
-    ep__msg_free(p->cur_msg);
+    ep__msg_free_w(p->worker, p->cur_msg);
     p->cur_msg = NULL;
   }
   if (p->caught) {

@@ -266,6 +266,11 @@ void ep__spawned(ep__worker *w, ep__proc *p) {
   w->spawned = p;
 }
 
+static bool has_more_than(ep__worker *w, int64_t n) {
+  return atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+             atomic_load_explicit(&w->dq_top, memory_order_relaxed) > n;
+}
+
 static void publish_spawned(ep__worker *w) {
   ep__proc *p = w->spawned;
   if (!p) return;
@@ -275,7 +280,9 @@ static void publish_spawned(ep__worker *w) {
     dq_push(w, p);
     p = next;
   }
-  maybe_wakep();
+  /* this worker is about to take one itself: only a second one is worth
+   * waking a thread for (a wake-up is a system call) */
+  if (has_more_than(w, 1)) maybe_wakep();
 }
 
 void ep__global_put(ep__proc *p) {
@@ -321,6 +328,11 @@ static ep__proc *global_get(ep__worker *w) {
   return p;
 }
 
+static ep__proc *take_resume(ep__worker *w) {
+  if (!atomic_load_explicit(&w->resume, memory_order_relaxed)) return NULL;
+  return atomic_exchange_explicit(&w->resume, NULL, memory_order_acq_rel);
+}
+
 static ep__proc *steal_from(ep__worker *v) {
   for (int tries = 0; tries < 4; tries++) {
     bool lost = false;
@@ -333,6 +345,7 @@ static ep__proc *steal_from(ep__worker *v) {
     if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
                                                      memory_order_relaxed))
       return p;
+    if ((p = take_resume(v)) != NULL) return p;
   }
   return NULL;
 }
@@ -365,7 +378,8 @@ static bool work_visible(ep__worker *w) {
     if (v == w) continue;
     if (has_queued(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
-        atomic_load_explicit(&v->runnext, memory_order_relaxed))
+        (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
+         atomic_load_explicit(&v->resume, memory_order_relaxed)))
       return true;
   }
   return false;
@@ -471,6 +485,16 @@ static void park(ep__worker *w) {
   ep__service_kick();
 }
 
+static inline void spin_pause(void) {
+  for (int i = 0; i < 32; i++) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+  }
+}
+
 /* The next process to run; *fresh_slice is false when it inherits the
  * running slice (taken from runnext: a ping-pong pair shares one slice, so
  * it cannot starve the queue, as in Go). */
@@ -480,16 +504,25 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     ep__proc *p = NULL;
     bool from_next = false;
     if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
+    if (!p && w->tick % 16381 == 0) p = take_resume(w);   /* nor, rarely, a spawner */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
+    if (!p) p = take_resume(w);
     if (!p) p = global_get(w);
     if (!p) {
       if (!w->spinning) {
         w->spinning = true;
         atomic_fetch_add_explicit(&RT->nspinning, 1, memory_order_seq_cst);
       }
-      p = steal(w);
-      if (!p) p = global_get(w);
+      /* spin a little before parking (about 20 us): work that comes soon
+       * then costs no futex wake-up and no sleep */
+      for (int i = 0; i < EP_SPIN_ROUNDS && !p; i++) {
+        p = steal(w);
+        if (!p) p = global_get(w);
+        if (!p && atomic_load_explicit(&w->runnext, memory_order_relaxed)) p = local_get(w, &from_next);
+        if (!p && has_more_than(w, 0)) p = local_get(w, &from_next);
+        if (!p) spin_pause();
+      }
     }
     if (p) {
       if (w->spinning) stop_spinning(w);
@@ -553,9 +586,12 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     switch (p->intent) {
     case IN_YIELD:
       if (w->spawned) {
-        /* its children first, then it (a spawning loop stays in order) */
-        dq_push(w, p);
+        /* its children first, then it: a spawning loop (pmap) has its
+         * batches run in order, and a thief cannot take the spawner and
+         * run it ahead of its children */
         publish_spawned(w);
+        ep__proc *old = atomic_exchange_explicit(&w->resume, p, memory_order_acq_rel);
+        if (old) global_put_list(old, old, 1);
         return;
       }
       /* the back of the global FIFO: everyone else runs first */
@@ -585,6 +621,8 @@ static void *worker_main(void *arg) {
   ep__worker *w = arg;
   ep__set_tls_worker(w);
   atomic_store_explicit(&w->tid, ep__os_tid(), memory_order_relaxed);
+  if (pthread_getcpuclockid(pthread_self(), &w->cpuclock) == 0)
+    atomic_store_explicit(&w->has_clock, 1, memory_order_release);   /* the monitor reads it */
   ep__overflow_init(w);
 #ifdef EP_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
@@ -655,6 +693,8 @@ void ep__sched_stop(void) {
   for (int i = 0; i < n; i++) pthread_join(RT->workers[i]->thread, NULL);
   for (int i = 0; i < n; i++) {
     ep__worker *w = RT->workers[i];
+    atomic_fetch_sub_explicit(&RT->nprocs, atomic_load_explicit(&w->quota, memory_order_relaxed),
+                              memory_order_relaxed);
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
     ep__msg_cache_free(w);
@@ -676,9 +716,10 @@ static uint64_t seen_cpu[256];        /* worker thread CPU time at the last tick
 static int nstandins;                 /* service thread only */
 
 static uint64_t thread_cpu_ns(ep__worker *v) {
-  clockid_t id;
   struct timespec ts;
-  if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return 0;
+  if (!atomic_load_explicit(&v->has_clock, memory_order_acquire) ||
+      clock_gettime(v->cpuclock, &ts) != 0)
+    return 0;
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -700,7 +741,9 @@ void ep__monitor_tick(uint64_t now) {
     if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
-      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v) ||
+          atomic_load_explicit(&v->resume, memory_order_relaxed))
+        waiting = true;
       if (cpu - seen_cpu[i] >= EP_STUCK_NS / 4 ||
           ep__os_thread_blocked(atomic_load_explicit(&v->tid, memory_order_relaxed)))
         hopeless++;

@@ -92,7 +92,7 @@ void ep__set_exit(ep__proc *p, ep_term reason_owned) {
 
 void ep__exit_self(ep__proc *p, ep_term reason_owned) {
   ep__lock(p);
-  if (atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep_term_free(reason_owned);
+  if (atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep__reason_free(reason_owned);
   else ep__set_exit(p, reason_owned);
   ep__unlock(p);
 }
@@ -352,7 +352,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
   ep__registry_release(p);
   ep__recv_release(p);
   ep__mq_free_all(p);
-  if (p->arg) ep_term_free(p->arg);
+  if (p->arg) ep__msg_free_w(w, (ep__msg *)(void *)((char *)(uintptr_t)p->arg - EP__MSG_HDR));
   p->arg = NULL;
   free(p->vars);
   p->vars = NULL;
@@ -407,7 +407,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
     atomic_store_explicit(&root_word, ep_is_atom(reason, EP_A_normal) ? 1u : 2u, memory_order_release);
     ep__os_wake(&root_word, 1);
   }
-  ep_term_free(reason);
+  ep__reason_free(reason);
   p->exit_reason = NULL;
   ep__proc_release(w, p);
 }

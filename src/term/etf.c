@@ -2,11 +2,10 @@
 /*
  * etf.c - Erlang's external term format: the bytes of term_to_binary/1.
  *
- * Encodes internal terms in one forward pass over their pre-order bytes and
- * decodes untrusted ETF (compressed too) without recursion, using a heap
- * stack of open containers, straight into a builder's buffer. Owns the local
- * node's name and creation written for local pids, refs and ports. Atoms,
- * map key order and the builder belong to atom.c, order.c and term.c.
+ * Encodes terms in one forward pass over their pre-order bytes; decodes
+ * untrusted ETF (compressed too) without recursion into a builder's buffer.
+ * Owns the local node's name and creation used for local pids, refs, ports.
+ * Atoms, map key order and the builder are atom.c's, order.c's, term.c's.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -86,15 +85,32 @@ typedef struct eout {
   size_t n, cap;
 } eout;
 
+/* The writers are inlined into enc_run, whose cursor is a local that never
+ * escapes, so it stays in registers although the output stores are char
+ * stores that could otherwise alias it. Headers are stored straight into
+ * the output (building them on the stack and copying them costs a
+ * store-forwarding stall per term). */
+#define EP_ENC_INLINE static inline __attribute__((always_inline))
+#define ROOM_MAX 16                        /* largest fixed part: a V4 port's */
+
+static _Thread_local uint8_t overflow[ROOM_MAX];   /* writes past cap land here */
+
+/* Where to write the next k <= ROOM_MAX bytes. */
+static inline uint8_t *room(eout *w, size_t k) {
+  uint8_t *q = EP_LIKELY(w->n + k <= w->cap) ? w->o + w->n : overflow;
+  w->n += k;
+  return q;
+}
+
 static inline void put(eout *w, const void *s, size_t k) {
   if (EP_LIKELY(w->n + k <= w->cap)) memcpy(w->o + w->n, s, k);
   w->n += k;
 }
 
-static void enc_atom(eout *w, ep_atom a, int flags) {
+EP_ENC_INLINE void enc_atom(eout *w, ep_atom a, int flags) {
   size_t len;
   const uint8_t *s = (const uint8_t *)ep_atom_name(a, &len);
-  uint8_t h[3];
+  uint8_t *q;
   if (flags & EP_ETF_LATIN1_ATOMS) {
     size_t chars = 0, i;              /* latin-1 fits when every lead byte is < 0xc4 */
     for (i = 0; i < len; i++, chars++) {
@@ -103,56 +119,56 @@ static void enc_atom(eout *w, ep_atom a, int flags) {
       i++;
     }
     if (i >= len) {
-      h[0] = E_ATOM;
-      put16(h + 1, (uint32_t)chars);
-      put(w, h, 3);
+      q = room(w, 3);
+      q[0] = E_ATOM;
+      put16(q + 1, (uint32_t)chars);
       if (chars == len) {
         put(w, s, len);
         return;
       }
       for (i = 0; i < len; i++) {
-        uint8_t c = s[i] < 0x80 ? s[i] : (uint8_t)((s[i] & 3) << 6 | (s[i + 1] & 0x3f));
+        q = room(w, 1);
+        *q = s[i] < 0x80 ? s[i] : (uint8_t)((s[i] & 3) << 6 | (s[i + 1] & 0x3f));
         i += s[i] >= 0x80;
-        put(w, &c, 1);
       }
       return;
     }
   }
   if (len <= 255) {
-    h[0] = E_SMALL_ATOM_UTF8;
-    h[1] = (uint8_t)len;
-    put(w, h, 2);
+    q = room(w, 2);
+    q[0] = E_SMALL_ATOM_UTF8;
+    q[1] = (uint8_t)len;
   } else {
-    h[0] = E_ATOM_UTF8;
-    put16(h + 1, (uint32_t)len);
-    put(w, h, 3);
+    q = room(w, 3);
+    q[0] = E_ATOM_UTF8;
+    put16(q + 1, (uint32_t)len);
   }
   put(w, s, len);
 }
 
-static void enc_int(eout *w, int64_t v) {
-  uint8_t h[11];
+EP_ENC_INLINE void enc_int(eout *w, int64_t v) {
+  uint8_t *q;
   if (v >= 0 && v <= 255) {
-    h[0] = E_SMALL_INT;
-    h[1] = (uint8_t)v;
-    put(w, h, 2);
+    q = room(w, 2);
+    q[0] = E_SMALL_INT;
+    q[1] = (uint8_t)v;
   } else if (v >= INT32_MIN && v <= INT32_MAX) {
-    h[0] = E_INT;
-    put32(h + 1, (uint32_t)v);
-    put(w, h, 5);
+    q = room(w, 5);
+    q[0] = E_INT;
+    put32(q + 1, (uint32_t)v);
   } else {
     uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    uint8_t n = 0;
-    for (; m; m >>= 8) h[3 + n++] = (uint8_t)m;
-    h[0] = E_SMALL_BIG;
-    h[1] = n;
-    h[2] = v < 0;
-    put(w, h, 3 + (size_t)n);
+    uint8_t n = (uint8_t)((71 - __builtin_clzll(m)) / 8);   /* bytes of magnitude */
+    q = room(w, 3 + (size_t)n);
+    q[0] = E_SMALL_BIG;
+    q[1] = n;
+    q[2] = v < 0;
+    for (uint8_t i = 0; i < n; i++, m >>= 8) q[3 + i] = (uint8_t)m;
   }
 }
 
 /* Node and creation as the wire sees them: local ones get this node's. */
-static void enc_node(eout *w, const uint8_t *p, int flags, uint32_t *creation) {
+EP_ENC_INLINE void enc_node(eout *w, const uint8_t *p, int flags, uint32_t *creation) {
   uint32_t node = rd32(p + 1);
   *creation = rd32(p + 5);
   if (node == EP_NODE_LOCAL) {
@@ -183,25 +199,28 @@ typedef struct lframe {
   size_t left;       /* cells after the current one */
 } lframe;
 
-static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
+/* The list whose first cell is at *pp: STRING_EXT whole (returns 0, *pp
+ * past it), or the LIST_EXT header with f set to walk its cells (returns
+ * 1, *pp at the first head). */
+EP_ENC_INLINE int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   const uint8_t *p = *pp;
   bool str;
   size_t n = list_shape(p, &str);
-  uint8_t h[5];
+  uint8_t *q;
   if (str) {
-    h[0] = E_STRING;
-    put16(h + 1, (uint32_t)n);
-    put(w, h, 3);
-    for (; *p == T_LIST; p += CELL_INT) {   /* every cell is a header and an int */
-      uint8_t c = (uint8_t)rd64(p + HDR_LIST + 1);
-      put(w, &c, 1);
-    }
+    q = room(w, 3);
+    q[0] = E_STRING;
+    put16(q + 1, (uint32_t)n);
+    bool fits = w->n + n <= w->cap;
+    for (size_t i = 0; i < n; i++, p += CELL_INT)   /* every cell: a header and an int */
+      if (fits) w->o[w->n + i] = (uint8_t)rd64(p + HDR_LIST + 1);
+    w->n += n;
     *pp = p + 1;
     return 0;
   }
-  h[0] = E_LIST;
-  put32(h + 1, (uint32_t)n);
-  put(w, h, 5);
+  q = room(w, 5);
+  q[0] = E_LIST;
+  put32(q + 1, (uint32_t)n);
   p += HDR_LIST;
   f->left = n - 1;
   f->resume = p + ep__tsize(p);
@@ -209,12 +228,90 @@ static int enc_list(eout *w, const uint8_t **pp, lframe *f) {
   return 1;
 }
 
-static int enc_run(const uint8_t *p, int flags, eout *w) {
+EP_ENC_INLINE void enc_big(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 2);
+  uint8_t *q;
+  if (n <= 255) {
+    q = room(w, 3);
+    q[0] = E_SMALL_BIG;
+    q[1] = (uint8_t)n;
+    q[2] = p[1];
+  } else {
+    q = room(w, 6);
+    q[0] = E_LARGE_BIG;
+    put32(q + 1, n);
+    q[5] = p[1];
+  }
+  put(w, p + 6, n);
+}
+
+/* BINARY_EXT, or BIT_BINARY_EXT with the bits used in the last byte. */
+EP_ENC_INLINE void enc_binary(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 1);
+  bool bits = p[0] == T_BITS;
+  uint8_t *q = room(w, bits ? 6 : 5);
+  q[0] = bits ? E_BIT_BINARY : E_BINARY;
+  put32(q + 1, n);
+  if (bits) q[5] = p[5];
+  put(w, p + (bits ? 6 : 5), n);
+}
+
+EP_ENC_INLINE void enc_pid(eout *w, const uint8_t *p, int flags) {
+  uint32_t cr;
+  *room(w, 1) = E_NEW_PID;
+  enc_node(w, p, flags, &cr);
+  uint8_t *q = room(w, 12);
+  put32(q, rd32(p + 9));
+  put32(q + 4, rd32(p + 13));
+  put32(q + 8, cr);
+}
+
+/* NEW_PORT_EXT, or V4_PORT_EXT for ids past 28 bits (as OTP 24+). */
+EP_ENC_INLINE void enc_port(eout *w, const uint8_t *p, int flags) {
+  uint64_t id = rd64(p + 9);
+  bool v4 = id > PORT_V3_MAX;
+  uint32_t cr;
+  *room(w, 1) = v4 ? E_V4_PORT : E_NEW_PORT;
+  enc_node(w, p, flags, &cr);
+  uint8_t *q = room(w, v4 ? 12 : 8);
+  if (v4) put64(q, id);
+  else put32(q, (uint32_t)id);
+  put32(q + (v4 ? 8 : 4), cr);
+}
+
+EP_ENC_INLINE void enc_ref(eout *w, const uint8_t *p, int flags) {
+  uint32_t cr, len = p[9];
+  uint8_t *q = room(w, 3);
+  q[0] = E_NEWER_REF;
+  put16(q + 1, len);
+  enc_node(w, p, flags, &cr);
+  put32(room(w, 4), cr);
+  for (uint32_t i = 0; i < len; i++) put32(room(w, 4), rd32(p + 10 + 4 * i));
+}
+
+/* Containers' headers; their contents follow in the same pre-order. */
+EP_ENC_INLINE void enc_header(eout *w, const uint8_t *p) {
+  uint32_t n = rd32(p + 1);
+  uint8_t *q;
+  if (p[0] == T_MAP || n > 255) {
+    q = room(w, 5);
+    q[0] = p[0] == T_MAP ? E_MAP : E_LARGE_TUPLE;
+    put32(q + 1, n);
+  } else {
+    q = room(w, 2);
+    q[0] = E_SMALL_TUPLE;
+    q[1] = (uint8_t)n;
+  }
+}
+
+/* Walks the term's bytes once, front to back: ETF is pre-order too, so
+ * only list cells need a stack (their headers are skipped, not written). */
+static int enc_run(const uint8_t *p, int flags, eout *wp) {
+  eout cur = *wp, *w = &cur;
   const uint8_t *end = p + ep__tsize(p);
   lframe inl[16], *st = inl;
   size_t sp = 0, scap = sizeof inl / sizeof *inl;
   int err = 0;
-  uint8_t h[16];
   while (p < end) {
     if (sp && st[sp - 1].resume == p) {   /* the current list element is done */
       lframe *f = &st[sp - 1];
@@ -226,82 +323,23 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
         f->resume = p + ep__tsize(p);
       }
     }
+    uint8_t *q;
     switch (*p) {
-    case T_NIL:
-      h[0] = E_NIL;
-      put(w, h, 1);
-      p++;
-      break;
-    case T_INT:
-      enc_int(w, (int64_t)rd64(p + 1));
-      p += 9;
-      break;
-    case T_BIG: {
-      uint32_t n = rd32(p + 2);
-      if (n <= 255) {
-        h[0] = E_SMALL_BIG;
-        h[1] = (uint8_t)n;
-        h[2] = p[1];
-        put(w, h, 3);
-      } else {
-        h[0] = E_LARGE_BIG;
-        put32(h + 1, n);
-        h[5] = p[1];
-        put(w, h, 6);
-      }
-      put(w, p + 6, n);
-      p += 6 + (size_t)n;
-      break;
-    }
+    case T_NIL: *room(w, 1) = E_NIL; p++; break;
+    case T_INT: enc_int(w, (int64_t)rd64(p + 1)); p += 9; break;
+    case T_BIG: enc_big(w, p); p += ep__tsize(p); break;
     case T_FLOAT:
-      h[0] = E_NEW_FLOAT;
-      put64(h + 1, rd64(p + 1));
-      put(w, h, 9);
+      q = room(w, 9);
+      q[0] = E_NEW_FLOAT;
+      put64(q + 1, rd64(p + 1));
       p += 9;
       break;
-    case T_ATOM:
-      enc_atom(w, rd32(p + 1), flags);
-      p += 5;
-      break;
-    case T_BIN: {
-      uint32_t n = rd32(p + 1);
-      h[0] = E_BINARY;
-      put32(h + 1, n);
-      put(w, h, 5);
-      put(w, p + 5, n);
-      p += 5 + (size_t)n;
-      break;
-    }
-    case T_BITS: {
-      uint32_t n = rd32(p + 1);
-      h[0] = E_BIT_BINARY;
-      put32(h + 1, n);
-      h[5] = p[5];
-      put(w, h, 6);
-      put(w, p + 6, n);
-      p += 6 + (size_t)n;
-      break;
-    }
-    case T_TUPLE: {
-      uint32_t n = rd32(p + 1);
-      if (n <= 255) {
-        h[0] = E_SMALL_TUPLE;
-        h[1] = (uint8_t)n;
-        put(w, h, 2);
-      } else {
-        h[0] = E_LARGE_TUPLE;
-        put32(h + 1, n);
-        put(w, h, 5);
-      }
-      p += HDR_TUPLE;
-      break;
-    }
-    case T_MAP:
-      h[0] = E_MAP;
-      put32(h + 1, rd32(p + 1));
-      put(w, h, 5);
-      p += HDR_MAP;
-      break;
+    case T_ATOM: enc_atom(w, rd32(p + 1), flags); p += 5; break;
+    case T_BIN: case T_BITS: enc_binary(w, p); p += ep__tsize(p); break;
+    case T_TUPLE: case T_MAP: enc_header(w, p); p += HDR_TUPLE; break;
+    case T_PID: enc_pid(w, p, flags); p += SZ_PID; break;
+    case T_PORT: enc_port(w, p, flags); p += SZ_PORT; break;
+    case T_REF: enc_ref(w, p, flags); p += ep__tsize(p); break;
     case T_LIST:
       if (sp == scap) {
         lframe *ns = malloc(2 * scap * sizeof *ns);
@@ -313,58 +351,13 @@ static int enc_run(const uint8_t *p, int flags, eout *w) {
       }
       sp += (size_t)enc_list(w, &p, &st[sp]);
       break;
-    case T_PID: {
-      uint32_t cr;
-      h[0] = E_NEW_PID;
-      put(w, h, 1);
-      enc_node(w, p, flags, &cr);
-      put32(h, rd32(p + 9));
-      put32(h + 4, rd32(p + 13));
-      put32(h + 8, cr);
-      put(w, h, 12);
-      p += SZ_PID;
-      break;
-    }
-    case T_PORT: {
-      uint32_t cr;
-      uint64_t id = rd64(p + 9);
-      bool v4 = id > PORT_V3_MAX;
-      h[0] = v4 ? E_V4_PORT : E_NEW_PORT;
-      put(w, h, 1);
-      enc_node(w, p, flags, &cr);
-      size_t k = 0;
-      if (v4) put64(h, id), k = 8;
-      else put32(h, (uint32_t)id), k = 4;
-      put32(h + k, cr);
-      put(w, h, k + 4);
-      p += SZ_PORT;
-      break;
-    }
-    case T_REF: {
-      uint32_t cr, len = p[9];
-      h[0] = E_NEWER_REF;
-      put16(h + 1, len);
-      put(w, h, 3);
-      enc_node(w, p, flags, &cr);
-      put32(h, cr);
-      put(w, h, 4);
-      for (uint32_t i = 0; i < len; i++) {
-        put32(h, rd32(p + 10 + 4 * i));
-        put(w, h, 4);
-      }
-      p += 10 + 4 * (size_t)len;
-      break;
-    }
-    case T_FUN:
-      err = EP_ELOCALFUN;
-      goto out;
-    default:
-      err = EP_EBADTERM;
-      goto out;
+    case T_FUN: err = EP_ELOCALFUN; goto out;
+    default: err = EP_EBADTERM; goto out;
     }
   }
 out:
   if (st != inl) free(st);
+  *wp = cur;
   return err;
 }
 
@@ -402,6 +395,10 @@ int ep_etf_encode(const ep_term t, int flags, uint8_t **out, size_t *len) {
     free(buf);
     return err;
   }
+  if (n < guess / 2) {                /* small integers shrink a lot: give it back */
+    uint8_t *nb = realloc(buf, n);
+    if (nb) buf = nb;
+  }
   *out = buf;
   *len = n;
   return 0;
@@ -421,6 +418,7 @@ typedef struct dframe {
 } dframe;
 
 typedef struct dec {
+  const uint8_t *p;            /* input cursor */
   const uint8_t *base, *end;   /* input, whose offset 0 is base */
   uint8_t *o;                  /* output buffer (a builder's) */
   size_t n, cap;               /* output bytes used, allocated */
@@ -436,7 +434,7 @@ typedef struct dec {
 __attribute__((noinline)) static int ogrow(dec *d, size_t k) {
   if (k > OUT_MAX - d->n) return EP_ETOOBIG;
   size_t cap = d->cap ? d->cap : 64;
-  while (cap - d->n < k) cap *= 2;
+  while (cap < d->n + k) cap *= 2;   /* n may exceed cap: headroom not yet allocated */
   uint8_t *o = realloc(d->o, cap);
   if (!o) return EP_ENOMEM;
   d->o = o;
@@ -587,306 +585,317 @@ static int float_text(const uint8_t *p, double *out) {
   return 0;
 }
 
-/* Node field of a pid/ref/port; this node's own name and creation map to
- * EP_NODE_LOCAL. */
-static int dec_node(const uint8_t **pp, const uint8_t *end, size_t fixed, ep_atom *node) {
-  int err = dec_atom(pp, end, node);
-  if (err) return err;
-  return (size_t)(end - *pp) < fixed ? EP_ETRUNC : 0;
+static inline bool avail(const dec *d, size_t k) { return (size_t)(d->end - d->p) >= k; }
+
+/* Reserves k output bytes and returns them, or NULL with *err set. */
+static inline uint8_t *reserve(dec *d, size_t k, int *err) {
+  if (EP_UNLIKELY(d->n + k > d->cap) && (*err = ogrow(d, k)) != 0) return NULL;
+  uint8_t *q = d->o + d->n;
+  d->n += k;
+  return q;
 }
 
-static void localise(uint8_t *q) {
-  if (rd32(q + 1) == atomic_load_explicit(&local_name, memory_order_relaxed) &&
-      rd32(q + 5) == atomic_load_explicit(&local_creation, memory_order_relaxed)) {
-    wr32(q + 1, EP_NODE_LOCAL);
-    wr32(q + 5, 0);
-  }
-}
-
-#define AVAIL(k) do { if ((size_t)(end - p) < (size_t)(k)) { err = EP_ETRUNC; goto fail; } } while (0)
-#define NEED(k) do { if (d->cap - d->n < (size_t)(k) && (err = ogrow(d, (k)))) goto fail; } while (0)
-#define DEPTH() do { if (d->sp >= d->maxdepth) { err = EP_EDEPTH; goto fail; } } while (0)
-#define CHECK(e) do { if ((err = (e))) goto fail; } while (0)
-
-/* Decodes one term from p, appending it to d's output. */
-static int dec_run(dec *d, const uint8_t **pp) {
-  const uint8_t *p = *pp, *end = d->end, *tag_at = p;
+static int put_int(dec *d, int64_t v) {
   int err = 0;
-  for (;;) {
-    tag_at = p;
-    AVAIL(1);
-    uint8_t *q;
-    size_t n;
-    switch (*p++) {
-    case E_SMALL_INT:
-      AVAIL(1);
-      NEED(9);
-      q = d->o + d->n;
-      q[0] = T_INT;
-      wr64(q + 1, *p++);
-      d->n += 9;
-      break;
-    case E_INT:
-      AVAIL(4);
-      NEED(9);
-      q = d->o + d->n;
-      q[0] = T_INT;
-      wr64(q + 1, (uint64_t)(int64_t)(int32_t)be32(p));
-      p += 4;
-      d->n += 9;
-      break;
-    case E_SMALL_BIG: case E_LARGE_BIG: {
-      bool large = tag_at[0] == E_LARGE_BIG;
-      AVAIL(large ? 5 : 2);
-      n = large ? be32(p) : p[0];
-      bool neg = p[large ? 4 : 1] != 0;
-      p += large ? 5 : 2;
-      AVAIL(n);
-      const uint8_t *mag = p;
-      p += n;
-      while (n && mag[n - 1] == 0) n--;
-      uint64_t m = 0;
-      for (size_t i = n; i-- > 0 && n <= 8;) m = m << 8 | mag[i];
-      if (n <= 8 && (neg ? m <= (uint64_t)INT64_MAX + 1 : m <= (uint64_t)INT64_MAX)) {
-        NEED(9);
-        q = d->o + d->n;
-        q[0] = T_INT;
-        wr64(q + 1, neg ? 0 - m : m);
-        d->n += 9;
-      } else {
-        NEED(6 + n);
-        q = d->o + d->n;
-        q[0] = T_BIG;
-        q[1] = neg;
-        wr32(q + 2, (uint32_t)n);
-        memcpy(q + 6, mag, n);
-        d->n += 6 + n;
-      }
-      break;
-    }
-    case E_NEW_FLOAT: case E_FLOAT: {
-      double v;
-      if (tag_at[0] == E_NEW_FLOAT) {
-        AVAIL(8);
-        uint64_t bits = be64(p);
-        memcpy(&v, &bits, 8);
-        if (!isfinite(v)) { err = EP_ERANGE; goto fail; }
-        p += 8;
-      } else {
-        AVAIL(31);
-        CHECK(float_text(p, &v));
-        p += 31;
-      }
-      NEED(9);
-      q = d->o + d->n;
-      q[0] = T_FLOAT;
-      memcpy(q + 1, &v, 8);
-      d->n += 9;
-      break;
-    }
-    case E_ATOM: case E_SMALL_ATOM: case E_ATOM_UTF8: case E_SMALL_ATOM_UTF8: {
-      ep_atom a;
-      p--;
-      CHECK(dec_atom(&p, end, &a));
-      NEED(5);
-      q = d->o + d->n;
-      q[0] = T_ATOM;
-      wr32(q + 1, a);
-      d->n += 5;
-      break;
-    }
-    case E_NIL:
-      NEED(1);
-      d->o[d->n++] = T_NIL;
-      break;
-    case E_STRING:
-      AVAIL(2);
-      n = be16(p);
-      p += 2;
-      AVAIL(n);
-      if (n) DEPTH();
-      NEED(n * CELL_INT + 1);
-      q = d->o + d->n;
-      for (size_t i = 0; i < n; i++, q += CELL_INT) {
-        q[0] = T_LIST;
-        wr32(q + 1, (uint32_t)((n - i) * CELL_INT + 1 - HDR_LIST));
-        q[HDR_LIST] = T_INT;
-        wr64(q + HDR_LIST + 1, p[i]);
-      }
-      *q = T_NIL;
-      d->n += n * CELL_INT + 1;
-      p += n;
-      break;
-    case E_BINARY:
-      AVAIL(4);
-      n = be32(p);
-      p += 4;
-      AVAIL(n);
-      NEED(5 + n);
-      q = d->o + d->n;
-      q[0] = T_BIN;
-      wr32(q + 1, (uint32_t)n);
-      memcpy(q + 5, p, n);
-      d->n += 5 + n;
-      p += n;
-      break;
-    case E_BIT_BINARY: {
-      AVAIL(5);
-      n = be32(p);
-      unsigned bits = p[4];
-      p += 5;
-      AVAIL(n);
-      if ((bits == 0) != (n == 0) || bits > 8) { err = EP_ERANGE; goto fail; }
-      bool whole = bits == 8 || n == 0;
-      size_t hdr = whole ? 5 : 6;
-      NEED(hdr + n);
-      q = d->o + d->n;
-      q[0] = whole ? T_BIN : T_BITS;
-      wr32(q + 1, (uint32_t)n);
-      q[5] = (uint8_t)bits;            /* overwritten by data for a binary */
-      memcpy(q + hdr, p, n);
-      if (!whole) q[hdr + n - 1] &= (uint8_t)(0xff << (8 - bits));
-      d->n += hdr + n;
-      p += n;
-      break;
-    }
-    case E_PID: case E_NEW_PID: {
-      ep_atom node;
-      bool old = tag_at[0] == E_PID;
-      CHECK(dec_node(&p, end, old ? 9 : 12, &node));
-      NEED(SZ_PID);
-      q = d->o + d->n;
-      q[0] = T_PID;
-      wr32(q + 1, node);
-      wr32(q + 5, old ? p[8] : be32(p + 8));
-      wr32(q + 9, be32(p));
-      wr32(q + 13, be32(p + 4));
-      localise(q);
-      d->n += SZ_PID;
-      p += old ? 9 : 12;
-      break;
-    }
-    case E_PORT: case E_NEW_PORT: case E_V4_PORT: {
-      ep_atom node;
-      size_t idlen = tag_at[0] == E_V4_PORT ? 8 : 4, crlen = tag_at[0] == E_PORT ? 1 : 4;
-      CHECK(dec_node(&p, end, idlen + crlen, &node));
-      NEED(SZ_PORT);
-      q = d->o + d->n;
-      q[0] = T_PORT;
-      wr32(q + 1, node);
-      wr32(q + 5, crlen == 1 ? p[idlen] : be32(p + idlen));
-      wr64(q + 9, idlen == 8 ? be64(p) : be32(p));
-      localise(q);
-      d->n += SZ_PORT;
-      p += idlen + crlen;
-      break;
-    }
-    case E_REF: case E_NEW_REF: case E_NEWER_REF: {
-      ep_atom node;
-      size_t len = 1, crlen = tag_at[0] == E_NEWER_REF ? 4 : 1;
-      if (tag_at[0] != E_REF) {
-        AVAIL(2);
-        len = be16(p);
-        p += 2;
-      }
-      CHECK(dec_node(&p, end, crlen + 4 * len, &node));
-      if (len < 1 || len > 5) { err = EP_ERANGE; goto fail; }
-      NEED(10 + 4 * len);
-      q = d->o + d->n;
-      q[0] = T_REF;
-      wr32(q + 1, node);
-      q[9] = (uint8_t)len;
-      if (tag_at[0] == E_REF) {         /* ID, then creation */
-        wr32(q + 10, be32(p));
-        wr32(q + 5, p[4]);
-      } else {                          /* creation, then IDs */
-        wr32(q + 5, crlen == 1 ? p[0] : be32(p));
-        for (size_t i = 0; i < len; i++) wr32(q + 10 + 4 * i, be32(p + crlen + 4 * i));
-      }
-      localise(q);
-      d->n += 10 + 4 * len;
-      p += crlen + 4 * len;
-      break;
-    }
-    case E_SMALL_TUPLE: case E_LARGE_TUPLE:
-      if (tag_at[0] == E_SMALL_TUPLE) {
-        AVAIL(1);
-        n = *p++;
-      } else {
-        AVAIL(4);
-        n = be32(p);
-        p += 4;
-      }
-      AVAIL(n);                         /* each element takes at least a byte */
-      DEPTH();
-      NEED(HDR_TUPLE);
-      q = d->o + d->n;
-      q[0] = T_TUPLE;
-      wr32(q + 1, (uint32_t)n);
-      wr32(q + 5, 0);
-      if (n) CHECK(push(d, D_TUPLE, n, n, d->n, (size_t)(tag_at - d->base)));
-      d->n += HDR_TUPLE;
-      if (n) continue;
-      break;
-    case E_MAP:
-      AVAIL(4);
-      n = be32(p);
-      p += 4;
-      AVAIL(2 * n);
-      DEPTH();
-      NEED(HDR_MAP);
-      q = d->o + d->n;
-      q[0] = T_MAP;
-      wr32(q + 1, (uint32_t)n);
-      wr32(q + 5, 0);
-      if (n) CHECK(push(d, D_MAP, 2 * n, n, d->n, (size_t)(tag_at - d->base)));
-      d->n += HDR_MAP;
-      if (n) continue;
-      break;
-    case E_LIST: {
-      AVAIL(4);
-      n = be32(p);
-      p += 4;
-      AVAIL(n + 1);                     /* the elements and the tail */
-      if (n == 0) continue;             /* the tail alone is the value */
-      dframe *f = d->sp ? &d->st[d->sp - 1] : NULL;
-      if (f && f->kind == D_LIST && f->left == 1) {
-        f->left += n;                   /* a list as the tail: one longer chain */
-        f->count += n;
-      } else {
-        DEPTH();
-        CHECK(push(d, D_LIST, n + 1, n, d->n, (size_t)(tag_at - d->base)));
-      }
-      NEED(HDR_LIST);
-      d->o[d->n] = T_LIST;
-      d->n += HDR_LIST;
-      continue;
-    }
-    default:
-      err = EP_EBADTAG;
-      goto fail;
-    }
-    /* a value is complete: close every container it completes */
-    for (;;) {
-      if (d->sp == 0) {
-        *pp = p;
-        return 0;
-      }
-      dframe *f = &d->st[d->sp - 1];
-      if (--f->left) {
-        if (f->kind == D_LIST && f->left > 1) {   /* another element: its cell */
-          NEED(HDR_LIST);
-          d->o[d->n] = T_LIST;
-          d->n += HDR_LIST;
-        }
-        break;
-      }
-      if ((err = close_top(d))) return err;
-    }
+  uint8_t *q = reserve(d, 9, &err);
+  if (q) {
+    q[0] = T_INT;
+    wr64(q + 1, (uint64_t)v);
   }
-fail:
-  d->err_at = (size_t)(tag_at - d->base);
   return err;
+}
+
+/* SMALL_BIG_EXT, LARGE_BIG_EXT: a plain integer when it fits int64. */
+static int dec_big(dec *d, bool large) {
+  if (!avail(d, large ? 5 : 2)) return EP_ETRUNC;
+  size_t n = large ? be32(d->p) : d->p[0];
+  bool neg = d->p[large ? 4 : 1] != 0;   /* any non-zero sign is negative, as in OTP */
+  d->p += large ? 5 : 2;
+  if (!avail(d, n)) return EP_ETRUNC;
+  const uint8_t *mag = d->p;
+  d->p += n;
+  while (n && mag[n - 1] == 0) n--;
+  if (n <= 8) {
+    uint64_t m = 0;
+    for (size_t i = n; i-- > 0;) m = m << 8 | mag[i];
+    if (m <= (uint64_t)INT64_MAX + neg) return put_int(d, (int64_t)(neg ? 0 - m : m));
+  }
+  int err = 0;
+  uint8_t *q = reserve(d, 6 + n, &err);
+  if (q) {
+    q[0] = T_BIG;
+    q[1] = neg;
+    wr32(q + 2, (uint32_t)n);
+    memcpy(q + 6, mag, n);
+  }
+  return err;
+}
+
+/* NEW_FLOAT_EXT (IEEE bits) or FLOAT_EXT (text); finite only. */
+static int dec_float(dec *d, bool text) {
+  double v;
+  if (!avail(d, text ? 31 : 8)) return EP_ETRUNC;
+  if (text) {
+    int err = float_text(d->p, &v);
+    if (err) return err;
+  } else {
+    uint64_t bits = be64(d->p);
+    memcpy(&v, &bits, 8);
+    if (!isfinite(v)) return EP_ERANGE;
+  }
+  d->p += text ? 31 : 8;
+  int err = 0;
+  uint8_t *q = reserve(d, 9, &err);
+  if (q) {
+    q[0] = T_FLOAT;
+    memcpy(q + 1, &v, 8);
+  }
+  return err;
+}
+
+static int dec_atom_term(dec *d) {
+  ep_atom a;
+  d->p--;                              /* dec_atom reads the tag itself */
+  int err = dec_atom(&d->p, d->end, &a);
+  uint8_t *q = err ? NULL : reserve(d, 5, &err);
+  if (q) {
+    q[0] = T_ATOM;
+    wr32(q + 1, a);
+  }
+  return err;
+}
+
+/* STRING_EXT: a list of bytes as integers; every cell's size is known. */
+static int dec_string(dec *d) {
+  if (!avail(d, 2)) return EP_ETRUNC;
+  size_t n = be16(d->p);
+  if (!avail(d, 2 + n)) return EP_ETRUNC;
+  if (n && d->sp >= d->maxdepth) return EP_EDEPTH;   /* a list, as ep_b_string's */
+  const uint8_t *s = d->p + 2;
+  d->p = s + n;
+  int err = 0;
+  uint8_t *q = reserve(d, n * CELL_INT + 1, &err);
+  if (!q) return err;
+  for (size_t i = 0; i < n; i++, q += CELL_INT) {
+    q[0] = T_LIST;
+    wr32(q + 1, (uint32_t)((n - i) * CELL_INT + 1 - HDR_LIST));
+    q[HDR_LIST] = T_INT;
+    wr64(q + HDR_LIST + 1, s[i]);
+  }
+  *q = T_NIL;
+  return 0;
+}
+
+/* BINARY_EXT, BIT_BINARY_EXT: 8 bits used in the last byte (or no bytes)
+ * is a binary; otherwise the unused low bits are cleared. */
+static int dec_binary(dec *d, bool bitstr) {
+  size_t hdr_in = bitstr ? 5 : 4;
+  if (!avail(d, hdr_in)) return EP_ETRUNC;
+  size_t n = be32(d->p);
+  unsigned bits = bitstr ? d->p[4] : 8;
+  if (!avail(d, hdr_in + n)) return EP_ETRUNC;
+  if (bitstr && ((bits == 0) != (n == 0) || bits > 8)) return EP_ERANGE;
+  const uint8_t *s = d->p + hdr_in;
+  d->p = s + n;
+  bool whole = bits == 8 || n == 0;
+  size_t hdr = whole ? 5 : 6;
+  int err = 0;
+  uint8_t *q = reserve(d, hdr + n, &err);
+  if (!q) return err;
+  q[0] = whole ? T_BIN : T_BITS;
+  wr32(q + 1, (uint32_t)n);
+  memcpy(q + hdr, s, n);
+  if (!whole) {
+    q[5] = (uint8_t)bits;
+    q[hdr + n - 1] &= (uint8_t)(0xff << (8 - bits));
+  }
+  return 0;
+}
+
+/* The node atom of a pid, port or reference, then `fixed` more bytes;
+ * leaves d->p on those bytes. */
+static int dec_node(dec *d, size_t fixed, ep_atom *node) {
+  int err = dec_atom(&d->p, d->end, node);
+  if (err) return err;
+  return avail(d, fixed) ? 0 : EP_ETRUNC;
+}
+
+static inline uint32_t creation_at(const uint8_t *p, size_t crlen) { return crlen == 1 ? p[0] : be32(p); }
+
+/* Writes node and creation; this node's own become EP_NODE_LOCAL. */
+static void put_node(uint8_t *q, ep_atom node, uint32_t creation) {
+  if (node == atomic_load_explicit(&local_name, memory_order_relaxed) &&
+      creation == atomic_load_explicit(&local_creation, memory_order_relaxed))
+    node = EP_NODE_LOCAL, creation = 0;
+  wr32(q + 1, node);
+  wr32(q + 5, creation);
+}
+
+/* PID_EXT (creation:u8), NEW_PID_EXT: node, id, serial, creation. */
+static int dec_pid(dec *d, bool old) {
+  ep_atom node;
+  size_t fixed = old ? 9 : 12;
+  int err = dec_node(d, fixed, &node);
+  uint8_t *q = err ? NULL : reserve(d, SZ_PID, &err);
+  if (!q) return err;
+  const uint8_t *p = d->p;
+  q[0] = T_PID;
+  put_node(q, node, creation_at(p + 8, old ? 1 : 4));
+  wr32(q + 9, be32(p));
+  wr32(q + 13, be32(p + 4));
+  d->p += fixed;
+  return 0;
+}
+
+/* PORT_EXT (id:u32, creation:u8), NEW_PORT_EXT (u32, u32), V4_PORT_EXT (u64, u32). */
+static int dec_port(dec *d, uint8_t tag) {
+  ep_atom node;
+  size_t idlen = tag == E_V4_PORT ? 8 : 4, crlen = tag == E_PORT ? 1 : 4;
+  int err = dec_node(d, idlen + crlen, &node);
+  uint8_t *q = err ? NULL : reserve(d, SZ_PORT, &err);
+  if (!q) return err;
+  const uint8_t *p = d->p;
+  q[0] = T_PORT;
+  put_node(q, node, creation_at(p + idlen, crlen));
+  wr64(q + 9, idlen == 8 ? be64(p) : be32(p));
+  d->p += idlen + crlen;
+  return 0;
+}
+
+/* REFERENCE_EXT (node, id, creation:u8), NEW_REFERENCE_EXT (len, node,
+ * creation:u8, ids), NEWER_REFERENCE_EXT (len, node, creation:u32, ids). */
+static int dec_ref(dec *d, uint8_t tag) {
+  ep_atom node;
+  size_t len = 1, crlen = tag == E_NEWER_REF ? 4 : 1;
+  if (tag != E_REF) {
+    if (!avail(d, 2)) return EP_ETRUNC;
+    len = be16(d->p);
+    d->p += 2;
+  }
+  int err = dec_node(d, crlen + 4 * len, &node);
+  if (err) return err;
+  if (len < 1 || len > 5) return EP_ERANGE;
+  uint8_t *q = reserve(d, 10 + 4 * len, &err);
+  if (!q) return err;
+  const uint8_t *p = d->p, *ids = tag == E_REF ? p : p + crlen;
+  q[0] = T_REF;
+  put_node(q, node, creation_at(tag == E_REF ? p + 4 : p, crlen));
+  q[9] = (uint8_t)len;
+  for (size_t i = 0; i < len; i++) wr32(q + 10 + 4 * i, be32(ids + 4 * i));
+  d->p += crlen + 4 * len;
+  return 0;
+}
+
+/* The cell header before a list element; its size is patched at close. */
+static int open_cell(dec *d) {
+  int err = 0;
+  uint8_t *q = reserve(d, HDR_LIST, &err);
+  if (q) q[0] = T_LIST;
+  return err;
+}
+
+/* LIST_EXT of n elements. Returns 1 (decode on) or an error. */
+static int open_list(dec *d, size_t n, size_t in_at) {
+  if (n == 0) return 1;                /* LIST_EXT 0: the tail alone is the value */
+  dframe *f = d->sp ? &d->st[d->sp - 1] : NULL;
+  if (f && f->kind == D_LIST && f->left == 1) {
+    f->left += n;                      /* a list as the tail: one longer chain */
+    f->count += n;
+  } else {
+    if (d->sp >= d->maxdepth) return EP_EDEPTH;
+    int err = push(d, D_LIST, n + 1, n, d->n, in_at);
+    if (err) return err;
+  }
+  int err = open_cell(d);
+  return err ? err : 1;
+}
+
+/* Tuples, maps and lists. A count is checked against the bytes left (each
+ * element takes one at least) before anything is allocated for it.
+ * Returns 0 for an empty container (a complete value), 1 when one was
+ * opened, or an error. */
+static int dec_open(dec *d, uint8_t tag, size_t in_at) {
+  size_t hdr_in = tag == E_SMALL_TUPLE ? 1 : 4;
+  if (!avail(d, hdr_in)) return EP_ETRUNC;
+  size_t n = hdr_in == 1 ? d->p[0] : be32(d->p);
+  d->p += hdr_in;
+  if (!avail(d, tag == E_MAP ? 2 * n : tag == E_LIST ? n + 1 : n)) return EP_ETRUNC;
+  if (tag == E_LIST) return open_list(d, n, in_at);
+  if (d->sp >= d->maxdepth) return EP_EDEPTH;
+  int err = 0;
+  uint8_t *q = reserve(d, HDR_TUPLE, &err);   /* HDR_MAP is the same size */
+  if (!q) return err;
+  q[0] = tag == E_MAP ? T_MAP : T_TUPLE;
+  wr32(q + 1, (uint32_t)n);
+  wr32(q + 5, 0);
+  if (n == 0) return 0;
+  err = tag == E_MAP ? push(d, D_MAP, 2 * n, n, d->n - HDR_MAP, in_at)
+                     : push(d, D_TUPLE, n, n, d->n - HDR_TUPLE, in_at);
+  return err ? err : 1;
+}
+
+/* One item at d->p: 0 when it was a whole value, 1 when a container was
+ * opened (its contents follow), or an error. */
+static int dec_one(dec *d) {
+  size_t at = (size_t)(d->p - d->base);
+  if (!avail(d, 1)) return EP_ETRUNC;
+  uint8_t tag = *d->p++;
+  switch (tag) {
+  case E_SMALL_INT:
+    if (!avail(d, 1)) return EP_ETRUNC;
+    return put_int(d, *d->p++);
+  case E_INT:
+    if (!avail(d, 4)) return EP_ETRUNC;
+    d->p += 4;
+    return put_int(d, (int32_t)be32(d->p - 4));
+  case E_SMALL_BIG: case E_LARGE_BIG: return dec_big(d, tag == E_LARGE_BIG);
+  case E_NEW_FLOAT: case E_FLOAT: return dec_float(d, tag == E_FLOAT);
+  case E_ATOM: case E_SMALL_ATOM: case E_ATOM_UTF8: case E_SMALL_ATOM_UTF8: return dec_atom_term(d);
+  case E_NIL: {
+    int err = 0;
+    uint8_t *q = reserve(d, 1, &err);
+    if (q) *q = T_NIL;
+    return err;
+  }
+  case E_STRING: return dec_string(d);
+  case E_BINARY: case E_BIT_BINARY: return dec_binary(d, tag == E_BIT_BINARY);
+  case E_PID: case E_NEW_PID: return dec_pid(d, tag == E_PID);
+  case E_PORT: case E_NEW_PORT: case E_V4_PORT: return dec_port(d, tag);
+  case E_REF: case E_NEW_REF: case E_NEWER_REF: return dec_ref(d, tag);
+  case E_SMALL_TUPLE: case E_LARGE_TUPLE: case E_MAP: case E_LIST: return dec_open(d, tag, at);
+  default: return EP_EBADTAG;          /* funs, exports, atom cache refs, dist headers */
+  }
+}
+
+/* A value is complete: closes every container it completes. Returns 1
+ * when the whole term is, 0 when more follows, or an error (with err_at). */
+static int complete(dec *d) {
+  while (d->sp) {
+    dframe *f = &d->st[d->sp - 1];
+    if (--f->left) {
+      int err = f->kind == D_LIST && f->left > 1 ? open_cell(d) : 0;
+      if (err) d->err_at = (size_t)(d->p - d->base);
+      return err;
+    }
+    int err = close_top(d);
+    if (err) return err;
+  }
+  return 1;
+}
+
+/* Decodes one term at d->p into d's output, without recursion. */
+static int dec_run(dec *d) {
+  for (;;) {
+    const uint8_t *at = d->p;
+    int r = dec_one(d);
+    if (r < 0) {
+      d->err_at = (size_t)(at - d->base);
+      return r;
+    }
+    if (r == 1) continue;
+    r = complete(d);
+    if (r) return r < 0 ? r : 0;
+  }
 }
 
 /* COMPRESSED: 80, uncompressed size:u32, zlib data. Inflates into a buffer
@@ -944,12 +953,12 @@ static int dec_top(dec *d, const uint8_t *data, size_t len) {
   if (len == 0) return EP_ETRUNC;
   if (data[0] != E_VERSION) return EP_EBADVER;
   if (len < 2 || data[1] != E_COMPRESSED) {
-    const uint8_t *p = data + 1;
+    d->p = data + 1;
     d->base = data;
     d->end = data + len;
-    int err = dec_run(d, &p);
-    if (!err && p != d->end) {
-      d->err_at = (size_t)(p - data);
+    int err = dec_run(d);
+    if (!err && d->p != d->end) {
+      d->err_at = (size_t)(d->p - data);
       err = EP_ETRAILING;
     }
     return err;
@@ -965,15 +974,14 @@ static int dec_top(dec *d, const uint8_t *data, size_t len) {
     d->err_at = 6 + used;
     return EP_ETRAILING;
   }
-  /* offsets inside are those of the same term uncompressed: 1 + position */
-  const uint8_t *p = raw;
-  d->base = raw - 1;
+  d->p = d->base = raw;
   d->end = raw + size;
-  err = dec_run(d, &p);
-  if (!err && p != d->end) {
-    d->err_at = (size_t)(p - raw) + 1;
+  err = dec_run(d);
+  if (!err && d->p != d->end) {
+    d->err_at = (size_t)(d->p - raw);
     err = EP_ETRAILING;
   }
+  d->err_at += 1;   /* the offset the same term has uncompressed, after 131 */
   free(raw);
   return err;
 }
@@ -994,6 +1002,8 @@ int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_of
     d.o = b->buf;
     d.n = b->len;
     d.cap = b->cap;
+    /* most terms take about as many bytes inside as in ETF: grow once */
+    if (d.n + len + len / 2 + 64 > d.cap) (void)ogrow(&d, len + len / 2 + 64);   /* failure: grow later */
   } else {
     d.o = NULL;
     d.n = d.cap = 0;

@@ -244,6 +244,34 @@ ep_term ep_map_get(ep_term map, ep_term key) {
   return NULL;
 }
 
+/* A copy of map without key, plus key => value when value is not NULL. */
+static ep_term map_with(ep_term map, ep_term key, ep_term value) {
+  if (ep_type_of(map) != EP_TMAP || !key) return NULL;
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_map(&b);
+  for (size_t i = 0, n = ep_map_size(map); i < n; i++) {
+    ep_term k, v;
+    ep_map_pair(map, i, &k, &v);
+    if (ep__compare_exact(k, key) == 0) continue;
+    ep_b_term(&b, k);
+    ep_b_term(&b, v);
+  }
+  if (value) {
+    ep_b_term(&b, key);
+    ep_b_term(&b, value);
+  }
+  ep_b_end(&b);
+  ep_term t = ep_b_finish(&b, NULL);
+  ep_b_free(&b);
+  return t;
+}
+
+ep_term ep_map_put(ep_term map, ep_term key, ep_term value) {
+  return value ? map_with(map, key, value) : NULL;
+}
+ep_term ep_map_remove(ep_term map, ep_term key) { return map_with(map, key, NULL); }
+
 ep_term ep_term_dup(ep_term t) {
   if (!t) return NULL;
   size_t n = ep__tsize(tp(t));

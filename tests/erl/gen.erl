@@ -89,7 +89,7 @@ fixed() ->
             nest(500, fun(X) -> {a, [X, b], c} end, ok)],
     Remote = [pid('foo@bar', 1, 2, 3), pid('nonode@nohost', 5, 6, 7), pid('ŝnode@hôst', 1, 0, 0),
               pid('x@y', 32767, 8191, 16#ffffffff),
-              ref('foo@bar', 9, [1]), ref('foo@bar', 9, [1, 2, 3]), ref('foo@bar', 16#ffffffff, [5, 4, 3, 2, 1]),
+              ref('foo@bar', 9, [1]), ref('foo@bar', 9, [1, 2]), ref('foo@bar', 9, [1, 2, 3]), ref('foo@bar', 16#ffffffff, [5, 4, 3, 2, 1]),
               ref('nonode@nohost', 1, [1, 2, 3]),
               port('foo@bar', 42, 7), port('foo@bar', 1 bsl 40, 7), port('nonode@nohost', 3, 3)],
     {Pids, Refs, Ports} = get(local),
@@ -146,8 +146,10 @@ leaf() ->
         10 -> {Pids, Refs, Ports} = get(local), pick(Pids ++ Refs ++ Ports);
         11 -> pid(pick(['a@b', 'nonode@nohost', 'ŝ@h']), rand:uniform(32768) - 1,
                   rand:uniform(8192) - 1, rand:uniform(1 bsl 32) - 1);
+        %% 3..5 words: OTP 25's binary_to_term builds broken large maps
+        %% (over 32 keys) keyed by 1- or 2-word external refs
         12 -> ref(pick(['a@b', 'nonode@nohost']), rand:uniform(1 bsl 32) - 1,
-                  [rand:uniform(1 bsl 32) - 1 || _ <- lists:seq(1, between(1, 5))]);
+                  [rand:uniform(1 bsl 32) - 1 || _ <- lists:seq(1, between(3, 5))]);
         13 -> port(pick(['a@b', 'c@d']), pick([rand:uniform(1 bsl 32) - 1, rand:uniform(1 bsl 60)]),
                    rand:uniform(1 bsl 32) - 1)
     end.
