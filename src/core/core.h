@@ -248,6 +248,7 @@ struct ep__worker {
   ep__proc *pcb_free;               /* reusable PCBs */
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
+  _Atomic long quota;               /* spare process-count reservations (proc.c) */
   ep__msg *msgs;                    /* cached free small message blocks */
   int nmsgs;
   ep__stack *stacks;                /* cached free stacks */
@@ -289,7 +290,7 @@ typedef struct ep__rt {
   _Atomic uint32_t fresh;           /* next never-used slot */
   pthread_mutex_t slot_lock;
   uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
-  _Atomic long nprocs;              /* live (not yet retired) processes */
+  _Atomic long nprocs;              /* reservations: live processes + the workers' quotas */
   /* workers */
   ep__worker **workers;
   _Atomic int nworkers;             /* started, nthreads + stand-ins */

@@ -269,6 +269,72 @@ static void pcb_init(ep__proc *p, uint32_t id) {
   ep__mq_init(p);
 }
 
+/* ------------------------------------------------------- process count -- */
+
+/* The limit is exact, but counting every spawn and death on one shared
+ * word would make the workers fight over its cache line. So RT->nprocs
+ * counts reservations: live processes plus spare ones each worker holds
+ * (w->quota), taken QUOTA_BATCH at a time while far from the limit. Near
+ * it, reservations are taken one by one, and the workers' spares are
+ * pulled back before a spawn is refused. */
+#define QUOTA_BATCH 64
+
+static bool quota_take_own(ep__worker *w) {
+  long q = atomic_load_explicit(&w->quota, memory_order_relaxed);
+  while (q > 0)
+    if (atomic_compare_exchange_weak_explicit(&w->quota, &q, q - 1, memory_order_relaxed,
+                                              memory_order_relaxed))
+      return true;
+  return false;
+}
+
+static bool reserve(long n) {
+  if (atomic_fetch_add_explicit(&RT->nprocs, n, memory_order_relaxed) + n <= (long)RT->limit)
+    return true;
+  atomic_fetch_sub_explicit(&RT->nprocs, n, memory_order_relaxed);
+  return false;
+}
+
+static void pull_back_spares(void) {
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    long q = atomic_exchange_explicit(&RT->workers[i]->quota, 0, memory_order_relaxed);
+    if (q) atomic_fetch_sub_explicit(&RT->nprocs, q, memory_order_relaxed);
+  }
+}
+
+/* One reservation for a new process, or false at the limit. */
+static bool count_in(ep__worker *w) {
+  if (w && quota_take_own(w)) return true;
+  if (w && reserve(QUOTA_BATCH)) {
+    atomic_fetch_add_explicit(&w->quota, QUOTA_BATCH - 1, memory_order_relaxed);
+    return true;
+  }
+  if (reserve(1)) return true;
+  pull_back_spares();
+  return reserve(1);
+}
+
+static void count_out(ep__worker *w) {
+  if (!w) {
+    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    return;
+  }
+  long q = atomic_fetch_add_explicit(&w->quota, 1, memory_order_relaxed) + 1;
+  if (q > 2 * QUOTA_BATCH &&
+      atomic_compare_exchange_strong_explicit(&w->quota, &q, q - QUOTA_BATCH, memory_order_relaxed,
+                                              memory_order_relaxed))
+    atomic_fetch_sub_explicit(&RT->nprocs, QUOTA_BATCH, memory_order_relaxed);
+}
+
+long ep_process_count(void) {
+  long n = atomic_load_explicit(&RT->nprocs, memory_order_acquire);
+  int nw = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < nw && RT->workers; i++)
+    n -= atomic_load_explicit(&RT->workers[i]->quota, memory_order_relaxed);
+  return n;
+}
+
 /* Makes a process and makes it runnable; links/monitors with the caller
  * first (atomic as in Erlang, R4 R5). */
 static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
@@ -282,16 +348,13 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     name = ep_atom_of(opts->name);
     if (!name || name == EP_A_undefined) return EP_EBADARG;
   }
-  /* the limit counts live processes exactly, whatever the slot caches hold */
-  if (atomic_fetch_add_explicit(&RT->nprocs, 1, memory_order_relaxed) >= (long)RT->limit) {
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
-    return EP_ESYSLIMIT;
-  }
   ep__worker *w = ep__tls_worker();
+  /* the limit counts live processes exactly, whatever the slot caches hold */
+  if (!count_in(w)) return EP_ESYSLIMIT;
   uint32_t id;
   int rc = slot_alloc(w, &id);
   if (rc) {
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    count_out(w);
     return rc;
   }
   ep__proc *p = pcb_alloc(w);
@@ -306,7 +369,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
       w->pcb_free = p;
     }
     slot_free(w, id);
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    count_out(w);
     return EP_ENOMEM;
   }
   pcb_init(p, id);
@@ -418,8 +481,8 @@ void ep__proc_release(ep__worker *w, ep__proc *p) {
   atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_release);
   slot_free(w, p->id);
   ep__retire(w, p);
-  if (atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_acq_rel) == 1 &&
-      atomic_load_explicit(&RT->state, memory_order_acquire) == 2) {
+  count_out(w);
+  if (atomic_load_explicit(&RT->state, memory_order_acquire) == 2 && ep_process_count() == 0) {
     atomic_fetch_add_explicit(&RT->empty_word, 1, memory_order_release);
     ep__os_wake(&RT->empty_word, 1);
   }
@@ -480,7 +543,6 @@ void ep_sleep(long ms) {
   p->mark = mk;
 }
 
-long ep_process_count(void) { return atomic_load_explicit(&RT->nprocs, memory_order_relaxed); }
 
 long ep_processes(ep_pid *out, long cap) {
   bool f = ep__enter();

@@ -693,6 +693,8 @@ void ep__sched_stop(void) {
   for (int i = 0; i < n; i++) pthread_join(RT->workers[i]->thread, NULL);
   for (int i = 0; i < n; i++) {
     ep__worker *w = RT->workers[i];
+    atomic_fetch_sub_explicit(&RT->nprocs, atomic_load_explicit(&w->quota, memory_order_relaxed),
+                              memory_order_relaxed);
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
     ep__msg_cache_free(w);
