@@ -83,6 +83,18 @@ ep_pid ep_spawn_monitor(ep_proc_fn fn, ep_term arg, ep_ref *mref); /* [process] 
 int ep_spawn_opt(ep_pid *out, ep_proc_fn fn, ep_term arg,
                  const ep_spawn_opts *opts, ep_ref *mref);
 
+/* A stackless process (like a Pony actor): it has no stack of its own
+ * while it waits, so a parked one costs a few hundred bytes. fn(state, msg)
+ * runs for each message in mailbox order, on a stack borrowed for the run;
+ * it may block (receive, sleep, a gen_server call), keeping the stack only
+ * until it returns. Returning false ends the process with reason normal.
+ * Everything else (links, monitors, trap_exit, exit signals, names) is as
+ * for any process. `state` is the caller's and is never freed by eproc. */
+typedef bool (*ep_handler_fn)(void *state, ep_term msg);
+ep_pid ep_spawn_handler(ep_handler_fn fn, void *state);   /* [any] as ep_spawn */
+int ep_spawn_handler_opt(ep_pid *out, ep_handler_fn fn, void *state,
+                         const ep_spawn_opts *opts, ep_ref *mref);
+
 ep_pid ep_self(void);                    /* [process]; EP_PID_NONE elsewhere */
 bool ep_is_process(void);                /* [any] is the caller a process? */
 bool ep_is_alive(ep_pid p);              /* [any] R6 */
@@ -121,7 +133,8 @@ bool ep_trap_exit(bool on);
 
 /* [process] link/1 (R20-R22): 0 on success. To a dead or missing pid: a
  * trapping caller gets {'EXIT', P, noproc} and 0 returns; a non-trapping
- * caller exits with noproc (use ep_link_check to get EP_ENOPROC instead). */
+ * caller raises the error noproc (ep_error: reason {noproc, []}, catchable
+ * with ep_catch); ep_link_check returns EP_ENOPROC instead. */
 int ep_link(ep_pid p);
 int ep_link_check(ep_pid p);
 int ep_unlink(ep_pid p);                 /* [process] R23 */
@@ -176,8 +189,10 @@ int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms);
 int ep_receive_any(ep_term *msg, long timeout_ms);
 
 ep_term ep_message(void);                /* [process] the last message received */
-/* [process] The typed outputs of the clause that matched (ep_pattern_bind). */
-int ep_bind(void *first, ...);
+/* [process] The typed outputs of the clause that matched (ep_pattern_bind):
+ * ep_bind(&k, &from). */
+int ep__bind(int unused, ...);
+#define ep_bind(...) ep__bind(0, __VA_ARGS__)
 ep_term ep_var(int i);                   /* [process] variable i as a term */
 
 /* [process] The receive marker: messages that arrived before this call are
@@ -228,9 +243,12 @@ ep_term ep_process_info(ep_pid p, ep_atom item);
 
 /* ----------------------------------------------------- error logging -- */
 
-/* Abnormal exits are reported like Erlang's logger ("[error] Process
- * <0.78.0> exited with reason: ...") to stderr by default. A handler
- * replaces that; NULL silences it. Called on the dying process's thread. */
+/* Crashes are reported like Erlang's logger to stderr by default:
+ * "HH:MM:SS.mmm [error] Process <0.78.0> raised an exception" and the
+ * reason on the next line. As in Erlang, a crash is an uncaught error
+ * (ep_error, and the runtime's own badarg/noproc errors); ending with
+ * ep_exit(Reason) or by an exit signal is not logged. A handler replaces
+ * the default; NULL silences it. Called on the dying process's thread. */
 typedef void (*ep_exit_logger)(ep_pid p, ep_term reason, void *ctx);
 void ep_set_exit_logger(ep_exit_logger fn, void *ctx);
 void ep_default_exit_logger(ep_pid p, ep_term reason, void *ctx);

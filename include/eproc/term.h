@@ -308,23 +308,42 @@ int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_of
 
 /* A compiled receive pattern. Text is Erlang pattern syntax:
  *   {'EXIT', Pid, Reason}   {put, K, V, From}   {result, _}   [H|T]
- * Literals match by exact equality (=:=). `_` and `_Name` match anything.
- * A variable repeated in a pattern must match equal terms.
+ *   [a, B | T]   "str"   <<"bin">>   <<"bin"/utf8>>   #{key := V}
+ *   42  -1  16#ff  $a  123456789012345678901234  2.5  <0.57.0>  #Ref<0.1.2.3>
+ * with Erlang's lexical rules (quoted atoms and their escapes, 1_000,
+ * %-comments). Literals match by exact equality (=:=; as in the term core,
+ * 0.0 =:= -0.0). `_` and `_Name` match anything and bind nothing.
+ * A map pattern matches maps holding at least its keys; keys are literals.
+ * Not supported: binary segments with variables or sizes, `=` aliases,
+ * `++`, guards (a typed variable covers is_pid(P) and the like).
+ * A variable repeated in a pattern must match =:= terms.
  * Variables are numbered from 0 in order of first appearance; a variable
- * may carry a type that is checked while matching and fixes its C output:
+ * may carry a type (at any of its occurrences) that is checked while
+ * matching and fixes its C output:
  *   X::int (int64_t)  X::float (double)  X::number (double)  X::atom (ep_atom)
  *   X::pid (ep_pid)   X::ref (ep_ref)    X::bin (ep_bin)     X::term (ep_term)
+ * ::int matches only integers that fit int64_t and ::number only numbers a
+ * finite double holds, so binding a successful match never fails; ::bin
+ * matches binaries, not bit strings. _::type checks without binding.
  * Untyped variables are ::term. `~i ~d ~a ~p ~r ~b ~t` are anonymous typed
  * variables (the format letters: int, float, atom, pid, ref, binary, term).
  * Pins: `^Name` (or `^~t`) is a value supplied at match time, numbered from 0
- * in order of appearance, compared with =:=. Matching never allocates. */
+ * in order of appearance (the same ^Name twice is one pin), compared with
+ * =:=. A name cannot be both a pin and a variable.
+ * Matching never allocates, only looks at the parts of the term the pattern
+ * names (anything else is skipped in O(1)) and does not recurse (a repeated
+ * variable or pin whose bytes differ, in a value that can hold floats, is
+ * settled by ep_exact_equal). A compiled pattern is immutable: any number of
+ * threads may match with it at once. */
 typedef struct ep_pattern ep_pattern;
 
 #define EP_PATTERN_MAX_VARS 16
 #define EP_PATTERN_MAX_PINS 8
 
-/* Returns new (ep_pattern_free). EP_EPARSE on bad text; *err_offset gets the
- * position of the error when not NULL. */
+/* Returns new (ep_pattern_free). EP_EPARSE on bad text; EP_ETOOBIG past
+ * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins or 16 nested map
+ * patterns; EP_EDEPTH past 256 nested terms; EP_EATOMLEN for a long atom.
+ * *err_offset gets the byte offset of the error when not NULL. */
 int ep_pattern_compile(ep_pattern **out, const char *text, size_t *err_offset);
 void ep_pattern_free(ep_pattern *p);
 int ep_pattern_nvars(const ep_pattern *p);
@@ -338,14 +357,21 @@ const ep_pattern *ep_pattern_once(ep_pattern *_Atomic *slot, const char *text);
   static ep_pattern *_Atomic name##__slot;                                     \
   const ep_pattern *name = ep_pattern_once(&name##__slot, (text))
 
-/* Matches t. pins: the pinned values (may be NULL if none); vars: receives
- * one subterm per variable (may be NULL). Returns true on a match. */
+/* Matches t. pins: the pinned values (may be NULL if none: a pattern with
+ * pins then matches nothing); vars: receives one subterm per variable (may
+ * be NULL), borrowed from t. Returns true on a match; after a failed match
+ * the contents of vars are unspecified. */
 bool ep_pattern_match(const ep_pattern *p, ep_term t, const ep_term *pins, ep_term *vars);
 /* Writes the typed C outputs of a successful match: one pointer per
- * variable, in variable order, of the variable's type (see above). */
+ * variable, in variable order, of the variable's type (see above); a NULL
+ * pointer skips its variable. Returns 0, or EP_EBADTERM if a vars[i] is not
+ * of its variable's type (vars not from a successful match), EP_EINVAL if
+ * vars is NULL. */
 int ep_pattern_bind(const ep_pattern *p, const ep_term *vars, ...);
 int ep_pattern_vbind(const ep_pattern *p, const ep_term *vars, va_list ap);
-/* Match and bind in one step: ep_match(p, t, &k, &from). */
+/* Match and bind in one step: ep_match(p, t, &k, &from). A pattern with
+ * pins takes the pinned values (ep_term) first: ep_match(p, t, ref, &reply).
+ * On no match the outputs are not written. */
 bool ep_match(const ep_pattern *p, ep_term t, ...);
 
 #ifdef __cplusplus

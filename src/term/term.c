@@ -328,9 +328,9 @@ static bool fail(ep_build *b, int err) {
 /* Makes room for n more bytes; returns a pointer to them, or NULL. */
 static uint8_t *grow(ep_build *b, size_t n) {
   if (b->err) return NULL;
-  if (b->cap - b->len < n) {
+  if (b->cap < b->len || b->cap - b->len < n) {   /* len > cap before the first grow with headroom */
     size_t cap = b->cap ? b->cap : 128;
-    while (cap - b->len < n) {
+    while (cap < b->len || cap - b->len < n) {
       if (cap > UINT32_MAX) { fail(b, EP_ETOOBIG); return NULL; }
       cap *= 2;
     }

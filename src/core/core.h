@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * core.h - the process runtime's shared structures: process control block
+ * (PCB), scheduler worker, message block, and the one runtime instance.
+ *
+ * Invariants (read these before touching any field):
+ *
+ * Process states. A process is at any moment in exactly one of:
+ *   RUNNING   on one worker (w->cur == p); only that thread touches the
+ *             owner fields below;
+ *   RUNNABLE  in exactly one run queue (a worker's ring, a runnext slot or
+ *             the global queue);
+ *   PARKED    in no queue, its mailbox head carries the PARKED tag: the one
+ *             sender whose push takes the tag off puts it back in a queue;
+ *   DEAD      `dead` set by its own death processing; never queued again.
+ *   RUNNING -> RUNNABLE (yield), RUNNING -> PARKED (receive with nothing to
+ *   take: the scheduler tags the mailbox after switching off its stack),
+ *   PARKED -> RUNNABLE (a push), RUNNABLE -> RUNNING, RUNNING -> DEAD.
+ *   Only a running process dies (a kill marks `exiting` and wakes it).
+ *
+ * Signals. Exit signals, links and monitors are applied by the sender at
+ * once under the target's `lock` (so `exiting`, `trap_exit`, `links`,
+ * `mons`, `mon_by` are only read or written under it). What the target
+ * sees as a result ({'EXIT',..}, {'DOWN',..}, wake-ups) is pushed into its
+ * one MPSC mailbox, so everything one sender causes arrives in order (R12).
+ * Two processes are locked together only to make or undo a link or a
+ * monitor, in address order.
+ *
+ * Memory. A PCB is never freed while a thread may hold a pointer to it:
+ * death retires it, and it is reused only after every worker has passed a
+ * quiescent state (QSBR: the scheduler loop between two processes) and no
+ * foreign thread is inside the runtime. Pointers to other PCBs are held
+ * only within one runtime call, never across a context switch.
+ */
+#ifndef EP_CORE_H
+#define EP_CORE_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "eproc.h"
+#include "platform/platform.h"
+
+#if defined(__GNUC__)
+#define EP_NOINLINE __attribute__((noinline))
+#define EP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define EP_NOINLINE
+#define EP_LIKELY(x) (x)
+#define EP_UNLIKELY(x) (x)
+#endif
+
+#ifdef NDEBUG
+#define EP_ASSERT(x) ((void)0)
+#else
+#include <assert.h>
+#define EP_ASSERT(x) assert(x)
+#endif
+
+/* Tunables (overridable with -D). */
+#ifndef EP_STACK_DEFAULT
+#define EP_STACK_DEFAULT (64 * 1024)      /* bytes reserved per process stack; only touched pages cost */
+#endif
+#ifndef EP_STACK_REGION_SLOTS
+#define EP_STACK_REGION_SLOTS 256         /* stacks carved from one mapping */
+#endif
+#ifndef EP_GUARDED_STACKS
+#define EP_GUARDED_STACKS 8192            /* stacks with a guard page (2 mappings each) */
+#endif
+#ifndef EP_REDUCTIONS
+#define EP_REDUCTIONS 2000                /* budget of a time slice, in runtime calls */
+#endif
+#ifndef EP_RUNQ_SIZE
+#define EP_RUNQ_SIZE 256                  /* per-worker ring (power of two) */
+#endif
+#ifndef EP_MAX_STANDINS
+#define EP_MAX_STANDINS 32                /* extra workers started for stuck ones */
+#endif
+#ifndef EP_STUCK_NS
+#define EP_STUCK_NS (10 * 1000000ull)     /* a worker that has not switched for this long is stuck */
+#endif
+#ifndef EP_SLOT_CACHE
+#define EP_SLOT_CACHE 64                  /* free table slots a worker keeps */
+#endif
+
+/* ------------------------------------------------------------ messages -- */
+
+enum ep__msg_kind {
+  MK_MSG = 0,       /* a term message */
+  MK_WAKE,          /* no content: makes a parked process look at its state */
+  MK_TIMEOUT,       /* receive timeout; aux = receive generation */
+  MK_DONE,          /* ep_blocking job finished */
+  MK_INFO           /* process_info(P, messages) request (info.c) */
+};
+
+/* One heap block per queued item: this header, then the term (8-aligned). */
+typedef struct ep__msg {
+  _Atomic(struct ep__msg *) next;   /* outer queue link, then inner list link */
+  uint32_t kind;                    /* ep__msg_kind */
+  uint32_t aux;                     /* MK_TIMEOUT: generation */
+} ep__msg;
+
+#define EP__MSG_HDR sizeof(ep__msg)
+static inline ep_term ep__msg_term(const ep__msg *m) {
+  return (ep_term)(const void *)((const char *)m + EP__MSG_HDR);
+}
+
+/* ----------------------------------------------------- links, monitors -- */
+
+typedef struct ep__link {
+  struct ep__link *next;
+  struct ep__proc *peer;            /* valid while this node is listed (QSBR, see top) */
+  ep_pid pid;
+} ep__link;
+
+typedef struct ep__mon {
+  struct ep__mon *w_next, *w_prev;  /* in the watcher's mons (watcher's lock) */
+  struct ep__mon *t_next, *t_prev;  /* in the target's mon_by (target's lock) */
+  struct ep__proc *watcher, *target;
+  ep_pid wpid, tpid;
+  ep_atom tname;                    /* monitored by name: DOWN object {Name, Node} */
+  bool in_w, in_t;                  /* listed on each side (under that side's lock) */
+  _Atomic int refs;                 /* one per side; freed at 0 */
+  ep_ref ref;
+} ep__mon;
+
+/* ----------------------------------------------------------- processes -- */
+
+typedef struct ep__stack ep__stack;
+typedef struct ep__worker ep__worker;
+
+/* internal spawn flag: the root process of ep_run */
+#define EP__SPAWN_ROOT 0x100
+
+enum ep__intent { IN_YIELD = 1, IN_PARK, IN_PARK_FREE, IN_EXIT };
+
+typedef struct ep__catch {
+  struct ep__catch *up;
+  jmp_buf jb;
+} ep__catch;
+
+typedef bool (*ep__match_fn)(ep_term msg, void *ctx, int *clause);
+
+typedef struct ep__proc {
+  /* --- owner: the thread running it (or the scheduler switching it) --- */
+  void *sp;                         /* saved stack pointer while switched out */
+  ep__stack *stack;                 /* NULL until first run / while a handler is parked */
+  ep__worker *worker;               /* the worker running it (valid while RUNNING) */
+  struct ep__proc *qnext;           /* global run queue / free list / limbo link */
+  int intent;                       /* ep__intent, set before switching out */
+  bool handler;                     /* stackless kind (ep_spawn_handler) */
+  bool timed_out;                   /* MK_TIMEOUT of the current generation seen */
+  bool job_done;                    /* MK_DONE seen */
+  bool mark_set;                    /* receive marker set (ep_recv_mark) */
+  bool overflowed;                  /* hit its guard page, or switched out below its stack */
+  bool crashed;                     /* ended by an uncaught ep_error: logged */
+  uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
+  /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
+  _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
+  _Atomic long mq_in;               /* messages delivered (senders add) */
+  _Atomic long mq_out;              /* messages taken out (owner only writes) */
+  ep__msg *mq_tail;                 /* consumer end */
+  ep__msg mq_stub;
+  /* inner queue: messages taken from the outer queue, in order, owner only */
+  ep__msg *in_head, *in_tail;
+  long in_len;
+  ep__msg *mark;                    /* last message before the mark (NULL: none) */
+  ep__msg *cur_msg;                 /* last received, freed at the next receive */
+  ep_term caught;                   /* reason from ep_catch, freed at the next receive */
+  ep__catch *catch_top;             /* innermost ep_catch */
+  const ep_pattern *cur_pat;        /* pattern of the clause that matched */
+  void *timer;                      /* armed receive timer, or NULL */
+  _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
+  ep_term vars[EP_PATTERN_MAX_VARS];/* variables of the clause that matched */
+  /* --- identity, fixed while alive --- */
+  uint32_t id, serial;              /* table slot, generation */
+  ep_proc_fn fn;                    /* entry of a stackful process */
+  bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
+  void *hstate;
+  ep_term arg;                      /* owned copy of the spawn argument */
+  size_t stack_size;                /* 0: default */
+  /* --- shared: under `lock` unless said otherwise --- */
+  _Atomic uint32_t lock;
+  _Atomic int exiting;              /* set once under lock; read anywhere (acquire) */
+  bool dead;                        /* lists detached by death processing */
+  bool trap_exit;
+  ep_term exit_reason;              /* owned; valid once exiting */
+  ep__link *links;
+  ep__mon *mons;                    /* monitors this process holds (watcher side) */
+  ep__mon *mon_by;                  /* monitors on this process (target side) */
+  _Atomic ep_atom name;             /* registered name: written under the registry lock */
+  uint64_t retire_epoch;            /* QSBR epoch of retirement */
+#ifdef EP_TSAN
+  void *tsan_fiber;
+#endif
+#ifdef EP_ASAN
+  void *asan_fake;
+#endif
+} ep__proc;
+
+#define EP__PARKED ((uintptr_t)1)
+
+/* -------------------------------------------------------------- workers -- */
+
+struct ep__worker {
+  void *sched_sp;                   /* the scheduler loop's saved stack pointer */
+  ep__proc *cur;                    /* running process, or NULL */
+  /* run queue: Chase-Lev deque; owner at the bottom, thieves at the top */
+  _Atomic int64_t dq_top, dq_bottom;
+  _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
+  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong, spawn) */
+  uint32_t tick, rng;
+  int budget;                       /* reductions left in this slice */
+  _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
+  _Atomic int stuck;                /* monitor: not switched for EP_STUCK_NS; runnext stealable */
+  _Atomic int busy;                 /* running a process (monitor reads) */
+  _Atomic uint32_t park;            /* futex word: 1 = wake-up pending */
+  bool spinning;                    /* looking for work, counted in rt.nspinning */
+  bool idle;                        /* on the idle list (idle lock) */
+  bool standin;                     /* started by the monitor */
+  struct ep__worker *idle_next;
+  _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */
+  ep__proc *limbo_head, *limbo_tail;/* retired PCBs, oldest first */
+  long limbo_n;
+  ep__proc *pcb_free;               /* reusable PCBs */
+  uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
+  int nslots;
+  ep__stack *stacks;                /* cached free stacks */
+  int nstacks;
+  uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
+  int index;
+  pthread_t thread;
+  void *altstack;                   /* SIGSEGV alternate stack */
+  uint64_t last_qs;                 /* switches at the last quiescent state */
+#ifdef EP_TSAN
+  void *tsan_fiber;
+#endif
+#ifdef EP_ASAN
+  void *asan_fake;
+  const void *tstack_lo;
+  size_t tstack_size;
+#endif
+};
+
+/* --------------------------------------------------------------- runtime -- */
+
+typedef struct ep__slot {
+  _Atomic(ep__proc *) proc;         /* live process or NULL */
+  uint32_t serial;                  /* serial of the next process in this slot */
+  uint32_t free_next;
+} ep__slot;
+
+typedef struct ep__rt {
+  _Atomic int state;                /* 0 stopped, 1 running, 2 stopping */
+  int nthreads;                     /* configured workers */
+  size_t stack_size;
+  int blocking_threads;
+  /* process table */
+  ep__slot *slots;
+  uint32_t nslots, limit;
+  _Atomic uint32_t fresh;           /* next never-used slot */
+  pthread_mutex_t slot_lock;
+  uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
+  _Atomic long nprocs;              /* live (not yet retired) processes */
+  /* workers */
+  ep__worker **workers;
+  _Atomic int nworkers;             /* started, nthreads + stand-ins */
+  /* global run queue */
+  pthread_mutex_t gq_lock;
+  ep__proc *gq_head, *gq_tail;
+  _Atomic long gq_n;
+  /* idle workers */
+  pthread_mutex_t idle_lock;
+  ep__worker *idle;
+  _Atomic int nidle, nspinning;
+  /* QSBR */
+  _Atomic uint64_t epoch;
+  _Atomic long foreign;             /* foreign threads inside the runtime */
+  /* stop */
+  _Atomic uint32_t quit;            /* workers leave their loop */
+  _Atomic uint32_t empty_word;      /* bumped when nprocs reaches 0 while stopping */
+  pthread_mutex_t chunk_lock;
+  void **chunks;                    /* PCB mappings, released at stop */
+  void *pcb_carve;                  /* next free bytes of the last mapping */
+  size_t pcb_carve_left;
+  size_t nchunks, capchunks;
+  _Atomic uint64_t ref_global;
+} ep__rt;
+
+extern ep__rt ep__rt_g;
+#define RT (&ep__rt_g)
+
+/* ------------------------------------------------------- internal API -- */
+
+/* thread identity */
+ep__worker *ep__tls_worker(void);
+void ep__set_tls_worker(ep__worker *w);
+static inline ep__proc *ep__self(void) {
+  ep__worker *w = ep__tls_worker();
+  return w ? w->cur : NULL;
+}
+/* Foreign threads (not workers) bracket every PCB access with these. */
+static inline bool ep__enter(void) {
+  if (ep__tls_worker()) return false;
+  atomic_fetch_add_explicit(&RT->foreign, 1, memory_order_seq_cst);
+  return true;
+}
+static inline void ep__leave(bool foreign) {
+  if (foreign) atomic_fetch_sub_explicit(&RT->foreign, 1, memory_order_seq_cst);
+}
+
+/* context switch (arch/<cpu>/switch.S) */
+void ep__ctx_switch(void **save_sp, void *to_sp);
+void ep__ctx_start(void);
+void *ep__ctx_init(void *top, void (*entry)(void *), void *arg);
+
+/* process table (proc.c) */
+ep__proc *ep__lookup(ep_pid p);
+static inline ep_pid ep__pid(const ep__proc *p) { return (ep_pid){p->id, p->serial, 0, 0}; }
+void ep__lock(ep__proc *p);
+void ep__unlock(ep__proc *p);
+void ep__lock2(ep__proc *a, ep__proc *b);
+void ep__unlock2(ep__proc *a, ep__proc *b);
+void ep__retire(ep__worker *w, ep__proc *p);
+void ep__proc_release(ep__worker *w, ep__proc *p);
+void ep__limbo_free_worker(ep__worker *w);
+int ep__table_init(uint32_t limit);
+void ep__quiescent(ep__worker *w);
+void ep__table_free_all(void);
+ep_ref ep__make_ref(ep__worker *w);
+
+/* scheduler (sched.c) */
+void ep__ready(ep__proc *p);                  /* a parked process got a message */
+void ep__runq_put(ep__worker *w, ep__proc *p, bool next);
+void ep__global_put(ep__proc *p);
+void ep__switch_out(ep__proc *p, int intent); /* from a process to its scheduler */
+_Noreturn void ep__die(ep__proc *p);          /* switch out for good (exiting is set) */
+int ep__sched_start(int nthreads);
+void ep__sched_stop(void);
+void ep__wakep(void);
+void ep__charge(ep__proc *p, int n);          /* reductions; may yield */
+void ep__monitor_tick(uint64_t now);           /* service thread: stuck workers */
+void ep__monitor_reset(void);
+bool ep__all_idle(void);
+
+/* stacks (stack.c) */
+ep__stack *ep__stack_get(ep__worker *w, size_t size);
+void ep__stack_put(ep__worker *w, ep__stack *s);
+void *ep__stack_top(ep__stack *s);
+void *ep__stack_lo(ep__stack *s);
+size_t ep__stack_usable(ep__stack *s);
+bool ep__stack_sp_ok(ep__stack *s, const void *sp);
+bool ep__stack_in_guard(ep__stack *s, const void *addr);
+void ep__stacks_free_all(void);
+void ep__stack_flush_worker(ep__worker *w);
+int ep__overflow_init(ep__worker *w);
+void ep__overflow_fini(ep__worker *w);
+
+/* mailbox (mailbox.c) */
+void ep__mq_init(ep__proc *p);
+bool ep__mq_push(ep__proc *p, ep__msg *m);    /* true: the process was parked */
+ep__msg *ep__mq_pop(ep__proc *p);
+bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run again */
+void ep__mq_free_all(ep__proc *p);
+ep__msg *ep__msg_new(size_t term_size);
+ep__msg *ep__msg_copy(ep_term t);
+void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
+void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
+void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */
+void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m);
+int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms);
+void ep__recv_release(ep__proc *p);
+void ep__info_answer(ep__proc *p, ep__msg *req);
+void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m);
+
+/* messages with Erlang shapes, built without a builder (signal.c) */
+ep__msg *ep__msg_exit(ep_pid from, ep_term reason);
+ep__msg *ep__msg_down(const ep_ref *ref, ep_pid pid, ep_atom name, ep_term reason);
+
+/* signals (signal.c) */
+void ep__exit_signal(ep__proc *to, ep_pid from, ep_term reason, bool linked);
+void ep__set_exit(ep__proc *p, ep_term reason_owned);  /* under p's lock */
+void ep__exit_self(ep__proc *p, ep_term reason_owned);  /* returns; caller dies */
+void ep__death(ep__worker *w, ep__proc *p);   /* scheduler side, after the last switch */
+void ep__check_exit(ep__proc *p);             /* dies if exiting */
+void ep__set_root(ep_pid p);
+int ep__wait_root(void);
+
+/* registry (registry.c) */
+void ep__registry_release(ep__proc *p);
+void ep__registry_free_all(void);
+ep_atom ep__registered_name(ep__proc *p);
+
+/* timers and the service thread (timer.c) */
+void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen);
+void ep__timer_cancel_recv(void *t);
+int ep__service_start(void);
+void ep__service_stop(void);
+void ep__service_kick(void);                  /* a worker left idle: resume monitor ticks */
+
+/* blocking pool (blocking.c) */
+void ep__blocking_stop(void);
+
+/* terms */
+ep_term ep__dup(ep_term t);                   /* aborts on out-of-memory */
+ep_term ep__atom_dup(ep_atom a);
+
+/* sanitizer fiber hooks (sched.c) */
+void ep__fiber_create(ep__proc *p);
+void ep__fiber_destroy(ep__proc *p);
+
+#endif

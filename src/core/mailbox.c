@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mailbox.c - a process's mailbox: the outer MPSC queue senders push onto
+ * (one atomic exchange per push), the inner queue only the owner scans,
+ * the receive marker, and the selective receive loop with its timeout.
+ * It owns every queued message until it is received or the process dies.
+ * Scheduling a woken process is sched.c's job; matching is the caller's.
+ */
+#include <string.h>
+
+#include "core/core.h"
+
+/* The outer queue is Vyukov's intrusive MPSC queue with a stub node. The
+ * low bit of mq_head is the PARKED tag (after Pony's messageq): it is set
+ * by the scheduler only when the queue is empty and the process has
+ * switched out; the exchange in a push clears it, so exactly one sender
+ * learns that the receiver was parked and must be scheduled. */
+
+void ep__mq_init(ep__proc *p) {
+  atomic_store_explicit(&p->mq_stub.next, NULL, memory_order_relaxed);
+  atomic_store_explicit(&p->mq_head, (uintptr_t)&p->mq_stub, memory_order_relaxed);
+  p->mq_tail = &p->mq_stub;
+  p->in_head = p->in_tail = NULL;
+  p->in_len = 0;
+  p->mark = NULL;
+  p->mark_set = false;
+  p->cur_msg = NULL;
+}
+
+bool ep__mq_push(ep__proc *p, ep__msg *m) {
+  atomic_store_explicit(&m->next, NULL, memory_order_relaxed);
+  /* acq_rel: release publishes m's contents to the consumer; acquire pairs
+   * with the scheduler's release in ep__mq_markparked (the process's saved
+   * context is complete before we may schedule it). */
+  uintptr_t prev = atomic_exchange_explicit(&p->mq_head, (uintptr_t)m, memory_order_acq_rel);
+  ep__msg *pn = (ep__msg *)(prev & ~EP__PARKED);
+  /* release: the consumer's acquire load of next sees m's contents */
+  atomic_store_explicit(&pn->next, m, memory_order_release);
+  return (prev & EP__PARKED) != 0;
+}
+
+ep__msg *ep__mq_pop(ep__proc *p) {
+  ep__msg *tail = p->mq_tail;
+  ep__msg *next = atomic_load_explicit(&tail->next, memory_order_acquire);
+  if (tail == &p->mq_stub) {
+    if (!next) return NULL;
+    p->mq_tail = tail = next;
+    next = atomic_load_explicit(&tail->next, memory_order_acquire);
+  }
+  if (next) {
+    p->mq_tail = next;
+    return tail;
+  }
+  /* tail is the last node: unless a push is half done, put the stub back
+   * behind it so that tail can leave the queue. */
+  uintptr_t head = atomic_load_explicit(&p->mq_head, memory_order_acquire);
+  if ((ep__msg *)head != tail) return NULL;       /* a producer is mid-push */
+  ep__mq_push(p, &p->mq_stub);
+  next = atomic_load_explicit(&tail->next, memory_order_acquire);
+  if (next) {
+    p->mq_tail = next;
+    return tail;
+  }
+  return NULL;
+}
+
+bool ep__mq_markparked(ep__proc *p) {
+  /* Only an empty queue (head and tail on the stub) may be tagged. release:
+   * pairs with the acquire of the push that clears the tag. */
+  uintptr_t expect = (uintptr_t)&p->mq_stub;
+  if (p->mq_tail != &p->mq_stub ||
+      atomic_load_explicit(&p->mq_stub.next, memory_order_acquire) != NULL)
+    return false;
+  return atomic_compare_exchange_strong_explicit(&p->mq_head, &expect, expect | EP__PARKED,
+                                                 memory_order_acq_rel, memory_order_acquire);
+}
+
+void ep__mq_free_all(ep__proc *p) {
+  ep__msg *m;
+  while ((m = ep__mq_pop(p)) != NULL)
+    if (m != &p->mq_stub) free(m);
+  for (m = p->in_head; m;) {
+    ep__msg *n = atomic_load_explicit(&m->next, memory_order_relaxed);
+    free(m);
+    m = n;
+  }
+  p->in_head = p->in_tail = NULL;
+  p->in_len = 0;
+  p->mark = NULL;
+  p->mark_set = false;
+}
+
+ep__msg *ep__msg_new(size_t term_size) {
+  ep__msg *m = malloc(EP__MSG_HDR + term_size);
+  if (!m) return NULL;
+  m->kind = MK_MSG;
+  m->aux = 0;
+  return m;
+}
+
+ep__msg *ep__msg_copy(ep_term t) {
+  size_t n = ep_term_size(t);
+  ep__msg *m = ep__msg_new(n);
+  if (m) memcpy((char *)m + EP__MSG_HDR, t, n);
+  return m;
+}
+
+void ep__deliver(ep__proc *p, ep__msg *m) {
+  if (m->kind == MK_MSG) atomic_fetch_add_explicit(&p->mq_in, 1, memory_order_relaxed);
+  if (ep__mq_push(p, m)) ep__ready(p);
+}
+
+void ep__wake(ep__proc *p) {
+  ep__msg *m = ep__msg_new(0);
+  if (!m) abort();
+  m->kind = MK_WAKE;
+  ep__deliver(p, m);
+}
+
+/* Moves every message that has arrived to the end of the inner queue; the
+ * control items only change flags and are freed here. */
+void ep__drain(ep__proc *p) {
+  ep__msg *m;
+  while ((m = ep__mq_pop(p)) != NULL) {
+    if (m == &p->mq_stub) continue;
+    switch (m->kind) {
+    case MK_MSG:
+      atomic_store_explicit(&m->next, NULL, memory_order_relaxed);
+      if (p->in_tail) atomic_store_explicit(&p->in_tail->next, m, memory_order_relaxed);
+      else p->in_head = m;
+      p->in_tail = m;
+      p->in_len++;
+      continue;
+    case MK_TIMEOUT:
+      if (m->aux == p->recv_gen) p->timed_out = true;
+      break;
+    case MK_DONE:
+      p->job_done = true;
+      break;
+    case MK_INFO:
+      ep__info_answer(p, m);
+      break;
+    default:
+      break;
+    }
+    free(m);
+  }
+}
+
+static inline ep__msg *nxt(const ep__msg *m) {
+  return atomic_load_explicit(&m->next, memory_order_relaxed);
+}
+
+void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
+  ep__msg *n = nxt(m);
+  if (prev) atomic_store_explicit(&prev->next, n, memory_order_relaxed);
+  else p->in_head = n;
+  if (p->in_tail == m) p->in_tail = prev;
+  if (p->mark_set && p->mark == m) p->mark = prev;
+  p->in_len--;
+  /* owner-only writer: a plain increment, atomic for process_info readers */
+  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+/* Frees what the previous receive handed out (R: bounded memory for a
+ * process that loops receiving). */
+void ep__recv_release(ep__proc *p) {
+  if (p->cur_msg) {
+    free(p->cur_msg);
+    p->cur_msg = NULL;
+  }
+  if (p->caught) {
+    ep_term_free(p->caught);
+    p->caught = NULL;
+  }
+}
+
+/* The selective receive loop (R16-R18). Scans from the oldest message (or
+ * from the mark), trying match() on each; messages that do not match stay
+ * in place. Waiting resumes the scan where it stopped, so every message is
+ * looked at once per receive. Returns the clause index or EP_ETIMEOUT. */
+int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
+  ep__recv_release(p);
+  ep__check_exit(p);
+  ep__charge(p, 1);
+  uint64_t deadline = 0;
+  if (timeout_ms > 0) deadline = ep__os_now_ns() + (uint64_t)timeout_ms * 1000000u;
+  p->recv_gen++;
+  p->timed_out = false;
+  ep__msg *prev = NULL;             /* last message looked at (NULL: none yet) */
+  bool from_mark = p->mark_set;
+  if (from_mark) {
+    prev = p->mark;
+    p->mark_set = false;
+    p->mark = NULL;
+  }
+  int result = EP_ETIMEOUT;
+  for (;;) {
+    ep__drain(p);
+    ep__msg *m = prev ? nxt(prev) : p->in_head;
+    while (m) {
+      int clause = 0;
+      if (match(ep__msg_term(m), ctx, &clause)) {
+        ep__inner_unlink(p, prev, m);
+        p->cur_msg = m;
+        result = clause;
+        goto done;
+      }
+      prev = m;
+      m = nxt(m);
+    }
+    if (timeout_ms == 0 || p->timed_out) goto done;
+    if (deadline && !p->timer) {
+      uint64_t now = ep__os_now_ns();
+      if (now >= deadline) goto done;
+      p->timer = ep__timer_recv(p, deadline, p->recv_gen);
+    }
+    ep__switch_out(p, IN_PARK);
+    ep__check_exit(p);
+  }
+done:
+  if (p->timer) {
+    ep__timer_cancel_recv(p->timer);
+    p->timer = NULL;
+  }
+  return result;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * receive.c - receive with compiled patterns (R16-R18): clauses are tried
+ * in order on each message, messages in mailbox order (mailbox.c's loop),
+ * and the variables of the clause that matched stay readable until the
+ * next receive. Owns nothing; patterns are term/pattern.c's.
+ */
+#include "core/core.h"
+
+typedef struct {
+  const ep_clause *c;
+  int n;
+  ep__proc *p;
+} clauses;
+
+static bool match_clauses(ep_term t, void *ctx, int *clause) {
+  clauses *cl = ctx;
+  for (int i = 0; i < cl->n; i++) {
+    if (ep_pattern_match(cl->c[i].pattern, t, cl->c[i].pins, cl->p->vars)) {
+      *clause = i;
+      cl->p->cur_pat = cl->c[i].pattern;
+      return true;
+    }
+  }
+  return false;
+}
+
+int ep_receive_clauses(const ep_clause *c, int n, long timeout_ms) {
+  ep__proc *p = ep__self();
+  if (!p) return EP_ENOTPROC;
+  if (n < 0 || (n > 0 && !c)) return EP_EINVAL;
+  clauses cl = {c, n, p};
+  p->cur_pat = NULL;
+  return ep__receive(p, match_clauses, &cl, timeout_ms);
+}
+
+int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms) {
+  ep_clause c[16];
+  if (n < 0 || n > 16) return EP_EINVAL;
+  for (int i = 0; i < n; i++) c[i] = (ep_clause){pats[i], NULL};
+  return ep_receive_clauses(c, n, timeout_ms);
+}
+
+int ep__bind(int unused, ...) {
+  (void)unused;
+  ep__proc *p = ep__self();
+  if (!p || !p->cur_pat) return EP_ESTATE;
+  va_list ap;
+  va_start(ap, unused);
+  int rc = ep_pattern_vbind(p->cur_pat, p->vars, ap);
+  va_end(ap);
+  return rc;
+}

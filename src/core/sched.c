@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sched.c - the M:N scheduler: one worker thread per core, each with a
+ * ring run queue and a runnext slot (Go's design), a global queue for
+ * wake-ups from foreign threads, work stealing, idle parking on a futex,
+ * and the stand-in workers the monitor starts when a worker is stuck in a
+ * long C loop. Owns the workers and the switch between a process and its
+ * scheduler. Process state and death are proc.c's and signal.c's.
+ *
+ * Fairness without preemption: a C loop that never calls the runtime
+ * cannot be interrupted safely (only a signal could, and a signal handler
+ * cannot switch stacks under arbitrary C code). So the monitor (timer.c's
+ * service thread, every 10 ms while any worker is busy) marks a worker that
+ * has not switched for EP_STUCK_NS as stuck: its runnext becomes stealable,
+ * an idle worker is woken, and if none is idle a stand-in worker thread is
+ * started (up to EP_MAX_STANDINS) that takes the stuck worker's queue. The
+ * kernel then time-slices the spinning thread and the stand-in, so other
+ * processes keep answering within tens of milliseconds.
+ */
+#include <string.h>
+
+#include "core/core.h"
+
+#ifdef EP_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+#ifdef EP_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+ep__rt ep__rt_g;
+
+static __thread ep__worker *tls_worker;
+
+EP_NOINLINE ep__worker *ep__tls_worker(void) {
+  /* Not inlined: a process may resume on another thread, so the TLS
+   * address must be recomputed at every call, never cached by a caller. */
+  ep__worker *w = tls_worker;
+  __asm__ volatile("" ::: "memory");
+  return w;
+}
+void ep__set_tls_worker(ep__worker *w) { tls_worker = w; }
+
+/* -------------------------------------------------------- fiber hooks -- */
+
+void ep__fiber_create(ep__proc *p) {
+#ifdef EP_TSAN
+  p->tsan_fiber = __tsan_create_fiber(0);
+#else
+  (void)p;
+#endif
+}
+
+void ep__fiber_destroy(ep__proc *p) {
+#ifdef EP_TSAN
+  if (p->tsan_fiber) __tsan_destroy_fiber(p->tsan_fiber);
+  p->tsan_fiber = NULL;
+#else
+  (void)p;
+#endif
+}
+
+static inline void switch_in(ep__worker *w, ep__proc *p) {
+#ifdef EP_ASAN
+  __sanitizer_start_switch_fiber(&w->asan_fake, ep__stack_lo(p->stack), ep__stack_usable(p->stack));
+#endif
+#ifdef EP_TSAN
+  __tsan_switch_to_fiber(p->tsan_fiber, 0);
+#endif
+  ep__ctx_switch(&w->sched_sp, p->sp);
+#ifdef EP_ASAN
+  __sanitizer_finish_switch_fiber(w->asan_fake, NULL, NULL);
+#endif
+}
+
+void ep__switch_out(ep__proc *p, int intent) {
+  ep__worker *w = p->worker;
+  p->intent = intent;
+#ifdef EP_ASAN
+  /* a stack that will not be resumed drops its fake frames */
+  bool gone = intent == IN_EXIT || intent == IN_PARK_FREE;
+  __sanitizer_start_switch_fiber(gone ? NULL : &p->asan_fake, w->tstack_lo, w->tstack_size);
+#endif
+#ifdef EP_TSAN
+  __tsan_switch_to_fiber(w->tsan_fiber, 0);
+#endif
+  ep__ctx_switch(&p->sp, w->sched_sp);
+  /* resumed, possibly on another worker: `w` is stale from here on */
+#ifdef EP_ASAN
+  __sanitizer_finish_switch_fiber(p->asan_fake, NULL, NULL);
+#endif
+}
+
+_Noreturn void ep__die(ep__proc *p) {
+  ep__switch_out(p, IN_EXIT);
+  abort();   /* a dead process is never switched back in */
+}
+
+/* ------------------------------------------------------ process entry -- */
+
+static void proc_entry(void *arg) {
+  ep__proc *p = arg;
+#ifdef EP_ASAN
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  ep__check_exit(p);
+  p->fn(p->arg);
+  ep__exit_self(p, ep__atom_dup(EP_A_normal));
+  ep__die(p);
+}
+
+/* A stackless process: each run starts here on a borrowed stack, handles
+ * what is queued, and gives the stack back when nothing is left. */
+static void handler_entry(void *arg) {
+  ep__proc *p = arg;
+#ifdef EP_ASAN
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  for (;;) {
+    ep__recv_release(p);
+    ep__check_exit(p);
+    ep__drain(p);
+    ep__msg *m = p->in_head;
+    if (!m) {
+      ep__switch_out(p, IN_PARK_FREE);
+      abort();   /* the scheduler restarts a handler from the top */
+    }
+    ep__inner_unlink(p, NULL, m);
+    p->cur_msg = m;
+    ep__charge(p, 1);
+    if (!p->hfn(p->hstate, ep__msg_term(m))) {
+      ep__exit_self(p, ep__atom_dup(EP_A_normal));
+      ep__die(p);
+    }
+  }
+}
+
+/* ---------------------------------------------------------- run queues -- */
+
+/* The local queue is a Chase-Lev work-stealing deque (Le et al., "Correct
+ * and efficient work-stealing for weak memory models", PPoPP 2013): the
+ * owner pushes and takes at the bottom (newest first: a freshly spawned
+ * tree runs depth first and stays small and cache-hot), thieves take from
+ * the top (oldest first: the biggest pieces of work). Fairness comes from
+ * the budget: a process that used its slice goes to the global FIFO. */
+
+static inline ep__proc *dq_load(ep__worker *w, int64_t i) {
+  return atomic_load_explicit(&w->dq[i & (EP_RUNQ_SIZE - 1)], memory_order_relaxed);
+}
+
+static void maybe_wakep(void) {
+  if (atomic_load_explicit(&RT->nidle, memory_order_relaxed) > 0 &&
+      atomic_load_explicit(&RT->nspinning, memory_order_relaxed) == 0)
+    ep__wakep();
+}
+
+static void global_put_list(ep__proc *first, ep__proc *last, long n) {
+  last->qnext = NULL;
+  pthread_mutex_lock(&RT->gq_lock);
+  if (RT->gq_tail) RT->gq_tail->qnext = first;
+  else RT->gq_head = first;
+  RT->gq_tail = last;
+  atomic_fetch_add_explicit(&RT->gq_n, n, memory_order_relaxed);
+  pthread_mutex_unlock(&RT->gq_lock);
+}
+
+/* One item from the top of v's deque; NULL if empty, or if a race was lost
+ * (*lost set). */
+static ep__proc *dq_steal(ep__worker *v, bool *lost) {
+  int64_t t = atomic_load_explicit(&v->dq_top, memory_order_acquire);
+  atomic_thread_fence(memory_order_seq_cst);
+  /* acquire: pairs with the owner's release store of bottom in dq_push */
+  int64_t b = atomic_load_explicit(&v->dq_bottom, memory_order_acquire);
+  if (t >= b) return NULL;
+  ep__proc *p = dq_load(v, t);
+  if (!atomic_compare_exchange_strong_explicit(&v->dq_top, &t, t + 1, memory_order_seq_cst,
+                                               memory_order_relaxed)) {
+    *lost = true;
+    return NULL;
+  }
+  return p;
+}
+
+/* Full deque: the older half goes to the global queue, taken from our own
+ * top the way a thief would. */
+static void dq_spill(ep__worker *w) {
+  ep__proc *first = NULL, *last = NULL;
+  long n = 0;
+  for (int i = 0; i < EP_RUNQ_SIZE / 2; i++) {
+    bool lost = false;
+    ep__proc *p = dq_steal(w, &lost);
+    if (!p) {
+      if (lost) continue;
+      break;
+    }
+    if (last) last->qnext = p;
+    else first = p;
+    last = p;
+    n++;
+  }
+  if (n) global_put_list(first, last, n);
+}
+
+static void dq_push(ep__worker *w, ep__proc *p) {
+  int64_t b = atomic_load_explicit(&w->dq_bottom, memory_order_relaxed);
+  int64_t t = atomic_load_explicit(&w->dq_top, memory_order_acquire);
+  if (b - t >= EP_RUNQ_SIZE) {
+    dq_spill(w);
+    t = atomic_load_explicit(&w->dq_top, memory_order_acquire);
+  }
+  atomic_store_explicit(&w->dq[b & (EP_RUNQ_SIZE - 1)], p, memory_order_relaxed);
+  /* release: a thief that sees the new bottom sees the entry and the PCB */
+  atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_release);
+}
+
+static ep__proc *dq_take(ep__worker *w) {
+  int64_t b = atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) - 1;
+  atomic_store_explicit(&w->dq_bottom, b, memory_order_relaxed);
+  /* seq_cst: orders our claim on bottom before reading top (a thief does
+   * the converse), so the last item goes to exactly one of us */
+  atomic_thread_fence(memory_order_seq_cst);
+  int64_t t = atomic_load_explicit(&w->dq_top, memory_order_relaxed);
+  if (t > b) {
+    atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_relaxed);
+    return NULL;
+  }
+  ep__proc *p = dq_load(w, b);
+  if (t == b) {
+    if (!atomic_compare_exchange_strong_explicit(&w->dq_top, &t, t + 1, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+      p = NULL;
+    atomic_store_explicit(&w->dq_bottom, b + 1, memory_order_relaxed);
+  }
+  return p;
+}
+
+void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
+  if (next) {
+    p = atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
+    if (!p) return;
+  }
+  dq_push(w, p);
+  maybe_wakep();
+}
+
+static ep__proc *local_get(ep__worker *w, bool *from_next) {
+  if (atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
+    ep__proc *p = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+    if (p) {
+      *from_next = true;
+      return p;
+    }
+  }
+  return dq_take(w);
+}
+
+void ep__global_put(ep__proc *p) {
+  global_put_list(p, p, 1);
+  /* seq_cst: pairs with the fence of a worker going idle (see park) */
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&RT->nidle, memory_order_relaxed) > 0) ep__wakep();
+}
+
+/* Takes a fair share of the global queue: one to run, the rest into w's deque. */
+static ep__proc *global_get(ep__worker *w) {
+  if (atomic_load_explicit(&RT->gq_n, memory_order_relaxed) == 0) return NULL;
+  pthread_mutex_lock(&RT->gq_lock);
+  ep__proc *p = RT->gq_head;
+  if (!p) {
+    pthread_mutex_unlock(&RT->gq_lock);
+    return NULL;
+  }
+  long n = atomic_load_explicit(&RT->gq_n, memory_order_relaxed);
+  long share = n / atomic_load_explicit(&RT->nworkers, memory_order_relaxed) + 1;
+  if (share > EP_RUNQ_SIZE / 2) share = EP_RUNQ_SIZE / 2;
+  ep__proc *last = p;
+  long taken = 1;
+  while (taken < share && last->qnext) {
+    last = last->qnext;
+    taken++;
+  }
+  RT->gq_head = last->qnext;
+  if (!RT->gq_head) RT->gq_tail = NULL;
+  atomic_fetch_sub_explicit(&RT->gq_n, taken, memory_order_relaxed);
+  pthread_mutex_unlock(&RT->gq_lock);
+  /* oldest runs now; the rest go in so that the next oldest is taken next */
+  ep__proc *rest[EP_RUNQ_SIZE / 2];
+  long k = 0;
+  for (ep__proc *q = p->qnext; k < taken - 1; q = q->qnext) rest[k++] = q;
+  while (k > 0) dq_push(w, rest[--k]);
+  return p;
+}
+
+static ep__proc *steal_from(ep__worker *v) {
+  for (int tries = 0; tries < 4; tries++) {
+    bool lost = false;
+    ep__proc *p = dq_steal(v, &lost);
+    if (p) return p;
+    if (!lost) break;
+  }
+  if (atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
+    ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
+    if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
+                                                     memory_order_relaxed))
+      return p;
+  }
+  return NULL;
+}
+
+static ep__proc *steal(ep__worker *w) {
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int round = 0; round < 4; round++) {
+    w->rng = w->rng * 1103515245u + 12345u;
+    int start = (int)((w->rng >> 8) % (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+      ep__worker *v = RT->workers[(start + i) % n];
+      if (v == w) continue;
+      ep__proc *p = steal_from(v);
+      if (p) return p;
+    }
+  }
+  return NULL;
+}
+
+static bool has_queued(ep__worker *v) {
+  return atomic_load_explicit(&v->dq_bottom, memory_order_relaxed) >
+         atomic_load_explicit(&v->dq_top, memory_order_relaxed);
+}
+
+static bool work_visible(ep__worker *w) {
+  if (atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0) return true;
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    ep__worker *v = RT->workers[i];
+    if (v == w) continue;
+    if (has_queued(v)) return true;
+    if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
+        atomic_load_explicit(&v->runnext, memory_order_relaxed))
+      return true;
+  }
+  return false;
+}
+
+/* ------------------------------------------------------- idle workers -- */
+
+void ep__wakep(void) {
+  if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) == 0) return;
+  int zero = 0;
+  /* only one thread looks for work at a time on behalf of the producers */
+  if (!atomic_compare_exchange_strong_explicit(&RT->nspinning, &zero, 1, memory_order_seq_cst,
+                                               memory_order_relaxed))
+    return;
+  pthread_mutex_lock(&RT->idle_lock);
+  ep__worker *w = RT->idle;
+  if (w) {
+    RT->idle = w->idle_next;
+    w->idle = false;
+    atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+  }
+  pthread_mutex_unlock(&RT->idle_lock);
+  if (!w) {
+    atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst);
+    return;
+  }
+  /* the woken worker inherits the spinning count taken above */
+  atomic_store_explicit(&w->park, 1, memory_order_release);
+  ep__os_wake(&w->park, 1);
+}
+
+static void stop_spinning(ep__worker *w) {
+  w->spinning = false;
+  /* the last spinner found work: let another one look (Go's resetspinning) */
+  if (atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst) == 1) maybe_wakep();
+}
+
+bool ep__all_idle(void) {
+  return atomic_load_explicit(&RT->nidle, memory_order_relaxed) ==
+         atomic_load_explicit(&RT->nworkers, memory_order_relaxed);
+}
+
+static void go_offline(ep__worker *w) {
+  atomic_store_explicit(&w->qs_epoch, ~(uint64_t)0, memory_order_seq_cst);
+}
+
+static void go_online(ep__worker *w) {
+  atomic_store_explicit(&w->qs_epoch, atomic_load_explicit(&RT->epoch, memory_order_seq_cst),
+                        memory_order_seq_cst);
+}
+
+/* Parks w until a producer wakes it. Returns when there may be work. */
+static void park(ep__worker *w) {
+  if (w->spinning) {
+    w->spinning = false;
+    atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst);
+  }
+  pthread_mutex_lock(&RT->idle_lock);
+  w->idle = true;
+  w->idle_next = RT->idle;
+  RT->idle = w;
+  atomic_fetch_add_explicit(&RT->nidle, 1, memory_order_seq_cst);
+  pthread_mutex_unlock(&RT->idle_lock);
+  /* seq_cst: either a producer sees nidle > 0, or we see its work */
+  atomic_thread_fence(memory_order_seq_cst);
+  if (work_visible(w) || atomic_load_explicit(&RT->quit, memory_order_relaxed)) {
+    pthread_mutex_lock(&RT->idle_lock);
+    bool still = w->idle;
+    if (still) {
+      ep__worker **pp = &RT->idle;
+      while (*pp != w) pp = &(*pp)->idle_next;
+      *pp = w->idle_next;
+      w->idle = false;
+      atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+    }
+    pthread_mutex_unlock(&RT->idle_lock);
+    if (still) return;
+    /* a waker took us off the list: it counted us as spinning */
+    w->spinning = true;
+    return;
+  }
+  go_offline(w);
+  while (atomic_exchange_explicit(&w->park, 0, memory_order_acquire) == 0)
+    ep__os_wait(&w->park, 0);
+  go_online(w);
+  w->spinning = true;   /* wakep counted us */
+  ep__service_kick();
+}
+
+/* The next process to run; *fresh_slice is false when it inherits the
+ * running slice (taken from runnext: a ping-pong pair shares one slice, so
+ * it cannot starve the queue, as in Go). */
+static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
+  for (;;) {
+    if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
+    ep__proc *p = NULL;
+    bool from_next = false;
+    if (++w->tick % 61 == 0) p = global_get(w);
+    if (!p) p = local_get(w, &from_next);
+    *fresh_slice = !from_next;
+    if (!p) p = global_get(w);
+    if (!p) {
+      if (!w->spinning) {
+        w->spinning = true;
+        atomic_fetch_add_explicit(&RT->nspinning, 1, memory_order_seq_cst);
+      }
+      p = steal(w);
+      if (!p) p = global_get(w);
+    }
+    if (p) {
+      if (w->spinning) stop_spinning(w);
+      return p;
+    }
+    park(w);
+  }
+}
+
+/* ------------------------------------------------------------- running -- */
+
+void ep__charge(ep__proc *p, int n) {
+  atomic_store_explicit(&p->reductions,
+                        atomic_load_explicit(&p->reductions, memory_order_relaxed) + (uint64_t)n,
+                        memory_order_relaxed);
+  ep__worker *w = p->worker;
+  if (EP_UNLIKELY((w->budget -= n) <= 0)) {
+    ep__switch_out(p, IN_YIELD);
+    ep__check_exit(p);
+  }
+}
+
+static bool give_stack(ep__worker *w, ep__proc *p) {
+  p->stack = ep__stack_get(w, p->stack_size);
+  if (!p->stack) return false;
+  p->sp = ep__ctx_init(ep__stack_top(p->stack), p->handler ? handler_entry : proc_entry, p);
+  return true;
+}
+
+static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
+  if (fresh_slice || w->budget <= 0) w->budget = EP_REDUCTIONS;
+  for (;;) {
+    if (!p->stack && !give_stack(w, p)) {
+      /* no memory for a stack: the process cannot run at all */
+      ep__lock(p);
+      if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
+        ep__set_exit(p, ep__atom_dup(EP_A_system_limit));
+      ep__unlock(p);
+      ep__death(w, p);
+      return;
+    }
+    w->cur = p;
+    p->worker = w;
+    atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
+    switch_in(w, p);
+    w->cur = NULL;
+    atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (atomic_load_explicit(&w->stuck, memory_order_relaxed))
+      atomic_store_explicit(&w->stuck, 0, memory_order_relaxed);
+    if (EP_UNLIKELY(p->overflowed || !ep__stack_sp_ok(p->stack, p->sp))) {
+      ep__lock(p);
+      if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
+        ep__set_exit(p, ep__atom_dup(EP_A_stack_overflow));
+      ep__unlock(p);
+      ep__death(w, p);
+      return;
+    }
+    switch (p->intent) {
+    case IN_YIELD:
+      /* the back of the global FIFO: everyone else runs first */
+      global_put_list(p, p, 1);
+      maybe_wakep();
+      return;
+    case IN_PARK:
+      /* after markparked succeeds p may already run elsewhere: hands off */
+      if (ep__mq_markparked(p)) return;
+      continue;   /* something arrived meanwhile: run it again */
+    case IN_PARK_FREE:
+      ep__stack_put(w, p->stack);
+      p->stack = NULL;
+      if (ep__mq_markparked(p)) return;
+      continue;
+    default:
+      ep__death(w, p);
+      return;
+    }
+  }
+}
+
+static void *worker_main(void *arg) {
+  ep__worker *w = arg;
+  ep__set_tls_worker(w);
+  ep__overflow_init(w);
+#ifdef EP_TSAN
+  w->tsan_fiber = __tsan_get_current_fiber();
+#endif
+#ifdef EP_ASAN
+  pthread_attr_t at;
+  pthread_getattr_np(pthread_self(), &at);
+  void *lo;
+  pthread_attr_getstack(&at, &lo, &w->tstack_size);
+  w->tstack_lo = lo;
+  pthread_attr_destroy(&at);
+#endif
+  go_online(w);
+  ep__proc *p;
+  bool fresh;
+  while ((p = find_work(w, &fresh)) != NULL) {
+    run(w, p, fresh);
+    /* a quiescent state costs a full fence: every 16 runs is enough */
+    if ((++w->last_qs & 15) == 0) ep__quiescent(w);
+  }
+  go_offline(w);
+  ep__overflow_fini(w);
+  ep__set_tls_worker(NULL);
+  return NULL;
+}
+
+static ep__worker *worker_new(int index, bool standin) {
+  ep__worker *w = aligned_alloc(64, (sizeof(ep__worker) + 63) & ~(size_t)63);
+  if (!w) return NULL;
+  memset(w, 0, sizeof *w);
+  w->index = index;
+  w->standin = standin;
+  w->rng = (uint32_t)index * 2654435761u + 1;
+  atomic_store_explicit(&w->qs_epoch, ~(uint64_t)0, memory_order_relaxed);
+  return w;
+}
+
+static int worker_launch(ep__worker *w) {
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setstacksize(&at, 256 * 1024);
+  int rc = pthread_create(&w->thread, &at, worker_main, w);
+  pthread_attr_destroy(&at);
+  return rc == 0 ? 0 : EP_ENOMEM;
+}
+
+int ep__sched_start(int nthreads) {
+  RT->workers = calloc((size_t)(nthreads + EP_MAX_STANDINS), sizeof(ep__worker *));
+  if (!RT->workers) return EP_ENOMEM;
+  for (int i = 0; i < nthreads; i++) {
+    RT->workers[i] = worker_new(i, false);
+    if (!RT->workers[i]) return EP_ENOMEM;
+  }
+  atomic_store_explicit(&RT->nworkers, nthreads, memory_order_release);
+  for (int i = 0; i < nthreads; i++)
+    if (worker_launch(RT->workers[i]) != 0) return EP_ENOMEM;
+  return 0;
+}
+
+void ep__sched_stop(void) {
+  atomic_store_explicit(&RT->quit, 1, memory_order_seq_cst);
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    atomic_store_explicit(&RT->workers[i]->park, 1, memory_order_release);
+    ep__os_wake(&RT->workers[i]->park, 1);
+  }
+  for (int i = 0; i < n; i++) pthread_join(RT->workers[i]->thread, NULL);
+  for (int i = 0; i < n; i++) {
+    ep__worker *w = RT->workers[i];
+    ep__stack_flush_worker(w);
+    ep__limbo_free_worker(w);
+    free(w->altstack);
+    free(w);
+  }
+  free(RT->workers);
+  RT->workers = NULL;
+  atomic_store_explicit(&RT->nworkers, 0, memory_order_relaxed);
+  RT->idle = NULL;
+  atomic_store_explicit(&RT->nidle, 0, memory_order_relaxed);
+  atomic_store_explicit(&RT->nspinning, 0, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ monitor -- */
+
+static uint64_t seen_switches[256];   /* service thread only */
+static int nstandins;                 /* service thread only */
+
+void ep__monitor_tick(uint64_t now) {
+  (void)now;
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  bool waiting = atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0;
+  int stuck = 0;
+  for (int i = 0; i < n && i < 256; i++) {
+    ep__worker *v = RT->workers[i];
+    uint64_t s = atomic_load_explicit(&v->switches, memory_order_relaxed);
+    if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
+      stuck++;
+      atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
+      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+    }
+    seen_switches[i] = s;
+  }
+  if (!waiting) return;
+  if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) > 0) {
+    ep__wakep();
+    return;
+  }
+  if (stuck == 0 || nstandins >= EP_MAX_STANDINS) return;
+  ep__worker *w = worker_new(n, true);
+  if (!w) return;
+  RT->workers[n] = w;
+  /* release: thieves that see the new count see the worker */
+  atomic_store_explicit(&RT->nworkers, n + 1, memory_order_release);
+  nstandins++;
+  if (worker_launch(w) != 0) abort();
+}
+
+void ep__monitor_reset(void) {
+  memset(seen_switches, 0, sizeof seen_switches);
+  nstandins = 0;
+}
+
+void ep__ready(ep__proc *p) {
+  ep__worker *w = ep__tls_worker();
+  if (w) ep__runq_put(w, p, true);
+  else ep__global_put(p);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * os_linux.c - the Linux backend of platform.h: futex parking, the
+ * monotonic clock, anonymous mappings for stacks and tables. It owns no
+ * state; everything above it is OS-independent.
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+
+void ep__os_wait(_Atomic uint32_t *word, uint32_t expect) {
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expect, NULL, NULL, 0);
+}
+
+void ep__os_wait_until(_Atomic uint32_t *word, uint32_t expect, uint64_t deadline_ns) {
+  /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
+  struct timespec ts = {(time_t)(deadline_ns / 1000000000u), (long)(deadline_ns % 1000000000u)};
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET_PRIVATE, expect, &ts, NULL,
+          FUTEX_BITSET_MATCH_ANY);
+}
+
+void ep__os_wake(_Atomic uint32_t *word, int n) {
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+uint64_t ep__os_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int ep__os_ncpu(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+void *ep__os_reserve(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void ep__os_release(void *p, size_t n) { munmap(p, n); }
+
+int ep__os_protect_none(void *p, size_t n) { return mprotect(p, n, PROT_NONE); }
+
+void ep__os_discard(void *p, size_t n) { madvise(p, n, MADV_DONTNEED); }
+
+size_t ep__os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+long ep__os_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long size = 0, rss = 0;
+  if (!f) return -1;
+  if (fscanf(f, "%ld %ld", &size, &rss) != 2) rss = -1;
+  fclose(f);
+  return rss < 0 ? -1 : rss * (long)ep__os_page_size();
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * platform.h - the operating-system services the runtime needs, behind one
+ * small interface: parking a thread on a word (futex), monotonic time,
+ * reserving and protecting memory, counting CPUs. One backend file per OS
+ * (os_linux.c); common code never tests for the OS itself.
+ */
+#ifndef EP_PLATFORM_H
+#define EP_PLATFORM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Blocks while *word == expect (spurious returns allowed). */
+void ep__os_wait(_Atomic uint32_t *word, uint32_t expect);
+/* Like ep__os_wait, at most until the monotonic deadline (ns). */
+void ep__os_wait_until(_Atomic uint32_t *word, uint32_t expect, uint64_t deadline_ns);
+/* Wakes up to n threads blocked on word. */
+void ep__os_wake(_Atomic uint32_t *word, int n);
+
+uint64_t ep__os_now_ns(void);                 /* monotonic clock */
+int ep__os_ncpu(void);                        /* CPUs this process may use */
+
+/* Reserves n bytes of read-write memory that costs nothing until touched;
+ * NULL on failure. */
+void *ep__os_reserve(size_t n);
+void ep__os_release(void *p, size_t n);
+int ep__os_protect_none(void *p, size_t n);   /* 0 or -1 */
+void ep__os_discard(void *p, size_t n);       /* give the pages back, keep the range */
+size_t ep__os_page_size(void);
+long ep__os_rss_bytes(void);                  /* resident set size of the process */
+
+#endif
