@@ -32,7 +32,7 @@ static void report_mailbox(ep_term parent) {
   ep_send_fmt(to, "{len, ~l}", ep_message_queue_len());
   ep_term m;
   while (ep_receive_any(&m, 0) == 0) ep_send_fmt(to, "{msg, ~t}", m);
-  ep_send(to, A("end"));
+  ep_send(to, A("eom"));
 }
 
 static long queue_len_of(ep_pid p) {
@@ -55,7 +55,7 @@ SPEC(send, R9_R15_send_never_blocks_mailbox_unbounded) {
   ep_send(c, A("go"));
   EXPECT(int_of(ep_tuple_elem(recv_match(EP_INFINITY, "{len, _}"), 1)) == N);
   for (int i = 0; i < N; i++) EXPECT(int_of(ep_tuple_elem(recv_any(EP_INFINITY), 1)) == i);
-  EXPECT_M(recv_any(EP_INFINITY), "end");
+  EXPECT_M(recv_any(EP_INFINITY), "eom");
 }
 
 static void just_return(ep_term arg) { (void)arg; }
@@ -197,7 +197,7 @@ SPEC(send, R14_receiver_copy_independent_of_sender) {
   for (int i = 0; i < 100; i++)
     EXPECT_M(recv_any(EP_INFINITY), "{msg, {payload, ^I, \"some text\", [1, 2, 3]}}", T("~i", i));
   EXPECT_M(recv_any(EP_INFINITY), "{msg, {kept, \"freed after send\"}}");
-  EXPECT_M(recv_any(EP_INFINITY), "end");
+  EXPECT_M(recv_any(EP_INFINITY), "eom");
 }
 
 /* Test selective receive: message order wins over clause order. With
@@ -269,7 +269,7 @@ static void await_reply(ep_term parent) {
   ep_send_fmt(to, "{got_reply, ~t}", ep_message());
   ep_term m;
   while (ep_receive_any(&m, 0) == 0) ep_send_fmt(to, "{left, ~t}", m);
-  ep_send(to, A("end"));
+  ep_send(to, A("eom"));
 }
 
 /* Test that a receive with no matching message blocks, and messages that
@@ -287,7 +287,7 @@ SPEC(receive, R17_blocks_and_leaves_non_matching) {
   EXPECT_M(recv_any(EP_INFINITY), "{left, junk1}");
   EXPECT_M(recv_any(EP_INFINITY), "{left, {other, 1}}");
   EXPECT_M(recv_any(EP_INFINITY), "{left, junk3}");
-  EXPECT_M(recv_any(EP_INFINITY), "end");
+  EXPECT_M(recv_any(EP_INFINITY), "eom");
 }
 
 /* Test that `after T` never fires early: the timeout comes no sooner than
