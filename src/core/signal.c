@@ -13,7 +13,7 @@
 #include "core/core.h"
 #include "term/term_int.h"
 
-enum { SIG_EXIT2, SIG_LINK, SIG_LINK_GONE };
+enum { SIG_EXIT2, SIG_LINK };
 
 /* ------------------------------------------------- messages, raw bytes -- */
 
@@ -130,8 +130,7 @@ static void link_add(ep__proc *p, ep__proc *peer) {
 
 /* Applies an exit signal to p (R25). mode: SIG_EXIT2 for exit/2 (link flag
  * clear), SIG_LINK from a linked process that died (dropped if the link is
- * gone, R25.1), SIG_LINK_GONE for the link flag without a link to check
- * (linking to a process that is already exiting). */
+ * gone, R25.1). */
 static void signal_apply(ep__proc *p, ep_pid from, ep_term reason, int mode) {
   bool wake = false;
   ep__msg *msg = NULL;
@@ -171,29 +170,18 @@ static int link_impl(ep_pid pid, bool raise) {
   ep__check_exit(self);
   if (ep_pid_eq(pid, ep__pid(self))) return 0;            /* R20 */
   ep__proc *p = ep__lookup(pid);
-  ep_term gone = NULL;                                    /* reason of an exiting peer */
   if (p) {
-    ep__proc *locked = p;
-    ep__lock2(self, locked);
-    if (p->dead) {
-      p = NULL;
-    } else if (atomic_load_explicit(&p->exiting, memory_order_relaxed)) {
-      gone = ep__dup(p->exit_reason);
-    } else if (!link_find(self, pid)) {
+    ep__lock2(self, p);
+    /* an exiting process that has not yet sent its signals still takes
+     * the link: its death signals us in order after its other signals */
+    bool ok = !p->dead;
+    if (ok && !link_find(self, pid)) {
       link_add(self, p);
       link_add(p, self);
     }
-    ep__unlock2(self, locked);
+    ep__unlock2(self, p);
+    if (ok) return 0;
   }
-  if (gone) {
-    /* linked to a process that is already on its way out: its reason
-     * arrives as if the link had been made just before (BEAM does the same) */
-    signal_apply(self, pid, gone, SIG_LINK_GONE);
-    ep_term_free(gone);
-    ep__check_exit(self);
-    return 0;
-  }
-  if (p) return 0;
   /* no such process (R22) */
   ep__lock(self);
   bool trap = self->trap_exit;
@@ -258,11 +246,12 @@ static ep_ref monitor_impl(ep_pid pid, ep_atom name) {
     pid = ep_whereis(name);
     p = ep__lookup(pid);
   }
-  ep_term gone = NULL;
   bool made = false;
   if (p) {
     ep__lock2(self, p);
-    if (!p->dead && !atomic_load_explicit(&p->exiting, memory_order_relaxed)) {
+    /* an exiting process whose lists are still attached takes the monitor:
+     * its DOWN then carries its real reason, after its link signals (R7) */
+    if (!p->dead) {
       ep__mon *m = calloc(1, sizeof *m);
       if (!m) abort();
       m->watcher = self;
@@ -280,17 +269,13 @@ static ep_ref monitor_impl(ep_pid pid, ep_atom name) {
       if (p->mon_by) p->mon_by->t_prev = m;
       p->mon_by = m;
       made = true;
-    } else if (!p->dead) {
-      gone = ep__dup(p->exit_reason);
     }
     ep__unlock2(self, p);
   }
   if (!made) {
-    /* R33 R34: DOWN at once, noproc (or the reason of one already exiting) */
+    /* R33 R34: no such process: DOWN at once, noproc */
     ep_smallterm s;
-    ep_term why = gone ? gone : ep_atom_term(&s, EP_A_noproc);
-    ep__deliver(self, ep__msg_down(&ref, pid, name, why));
-    if (gone) ep_term_free(gone);
+    ep__deliver(self, ep__msg_down(&ref, pid, name, ep_atom_term(&s, EP_A_noproc)));
   }
   ep__charge(self, 1);
   return ref;
@@ -401,9 +386,14 @@ void ep__death(ep__worker *w, ep__proc *p) {
     signal_apply(l->peer, pid, reason, SIG_LINK);
     free(l);
   }
-  while (mon_by) {
-    ep__mon *m = mon_by;
-    mon_by = m->t_next;
+  /* DOWNs go out in the order the monitors were made (the list is newest
+   * first): a watcher that sees the DOWN of a later monitor has the
+   * earlier ones too */
+  ep__mon *last = mon_by;
+  while (last && last->t_next) last = last->t_next;
+  while (last) {
+    ep__mon *m = last;
+    last = m->t_prev;
     ep__proc *wt = m->watcher;
     ep__msg *down = NULL;
     int drop = 1;

@@ -124,10 +124,9 @@ void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen) {
 void ep__timer_cancel_recv(void *tv) {
   timer *t = tv;
   pthread_mutex_lock(&T.lock);
-  bool mine = t->idx != FIRED;      /* else the service thread owns it now */
-  if (mine) heap_remove(t);
+  if (t->idx != FIRED) heap_remove(t);
   pthread_mutex_unlock(&T.lock);
-  if (mine) free(t);
+  free(t);   /* a receive timer is its process's, fired or not */
 }
 
 /* ------------------------------------------------------------ send_after -- */
@@ -176,24 +175,33 @@ long ep_read_timer(const ep_ref *timer_ref) { return timer_op(timer_ref, false);
 
 /* ------------------------------------------------------- service thread -- */
 
-static void fire(timer *t) {
+/* What firing needs, copied out under the lock: a receive timer belongs to
+ * its process (freed by ep__timer_cancel_recv), so the service thread must
+ * not touch it once the lock is released. */
+typedef struct {
+  int kind;
+  uint32_t gen;
+  ep_pid pid;
+  ep__msg *msg;
+} due;
+
+static void fire(due d) {
   bool f = ep__enter();
-  ep__proc *p = ep__lookup(t->pid);
+  ep__proc *p = ep__lookup(d.pid);
   if (p && !atomic_load_explicit(&p->exiting, memory_order_acquire)) {
-    if (t->kind == TK_RECV) {
+    if (d.kind == TK_RECV) {
       ep__msg *m = ep__msg_new(0);
       if (!m) abort();
       m->kind = MK_TIMEOUT;
-      m->aux = t->gen;
+      m->aux = d.gen;
       ep__deliver(p, m);
     } else {
-      ep__deliver(p, t->msg);
-      t->msg = NULL;
+      ep__deliver(p, d.msg);
+      d.msg = NULL;
     }
   }
   ep__leave(f);
-  free(t->msg);
-  free(t);
+  free(d.msg);
 }
 
 static void *service_main(void *arg) {
@@ -205,10 +213,15 @@ static void *service_main(void *arg) {
     for (;;) {
       pthread_mutex_lock(&T.lock);
       timer *t = T.n && T.heap[0]->deadline <= now ? T.heap[0] : NULL;
-      if (t) heap_remove(t);
+      due d = {0};
+      if (t) {
+        heap_remove(t);
+        d = (due){t->kind, t->gen, t->pid, t->msg};
+        if (t->kind == TK_SEND) free(t);
+      }
       pthread_mutex_unlock(&T.lock);
       if (!t) break;
-      fire(t);
+      fire(d);
     }
     if (now >= next_tick) {
       ep__monitor_tick(now);
@@ -260,6 +273,7 @@ void ep__service_stop(void) {
   T.running = false;
   pthread_mutex_lock(&T.lock);
   for (size_t i = 0; i < T.n; i++) {
+    /* every process is gone, so receive timers are orphans too */
     free(T.heap[i]->msg);
     free(T.heap[i]);
   }
