@@ -348,10 +348,10 @@ SPEC(exit, R29_normal_end_does_not_propagate) {
 /* Test R30: trap_exit defaults to false, and setting it returns the
  * previous value. */
 SPEC(exit, R30_trap_exit_returns_previous_default_false) {
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_trap_exit)), "{trap_exit, false}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_trap_exit)), "{trap_exit, false}");
   EXPECT(ep_trap_exit(true) == false);
   EXPECT(ep_trap_exit(true) == true);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_trap_exit)), "{trap_exit, true}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_trap_exit)), "{trap_exit, true}");
   EXPECT(ep_trap_exit(false) == true);
   EXPECT(ep_trap_exit(false) == false);
 }

@@ -12,10 +12,10 @@
 SPEC(links, R20_link_bidirectional_and_link_self_noop) {
   ep_pid a = puppet();
   EXPECT(ep_link(ep_self()) == 0);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
   EXPECT(ep_link(a) == 0);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, [^A]}", P(a));
-  EXPECT_M(spec_keep(ep_process_info(a, EP_A_links)), "{links, [^Me]}", P(ep_self()));
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, [^A]}", P(a));
+  EXPECT_M(spec_own(ep_process_info(a, EP_A_links)), "{links, [^Me]}", P(ep_self()));
   EXPECT(ep_unlink(a) == 0);
   ep_exit_signal_atom(a, EP_A_kill);
 }
@@ -28,8 +28,8 @@ SPEC(links, R20_R24_link_twice_one_link_one_signal) {
   EXPECT(ep_link(a) == 0);
   EXPECT(ep_link(a) == 0);
   EXPECT(cmd(a, "{'$do', link, ~p}", ep_self()) != NULL);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, [^A]}", P(a));
-  EXPECT_M(spec_keep(ep_process_info(a, EP_A_links)), "{links, [_]}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, [^A]}", P(a));
+  EXPECT_M(spec_own(ep_process_info(a, EP_A_links)), "{links, [_]}");
   cmd_nowait(a, "{'$do', exit, boom}");
   EXPECT_M(recv_any(EP_INFINITY), "{'EXIT', ^A, boom}", P(a));
   EXPECT(nothing_arrives(100));
@@ -120,8 +120,8 @@ SPEC(links, R22_link_dead_pid_trapping_gets_exit_noproc) {
 SPEC(links, R23_unlink_both_directions_then_death_harmless) {
   ep_pid a = puppet_linked();
   EXPECT(ep_unlink(a) == 0);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
-  EXPECT_M(spec_keep(ep_process_info(a, EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(a, EP_A_links)), "{links, []}");
   ep_ref r = ep_monitor(a);
   cmd_nowait(a, "{'$do', exit, boom}");
   EXPECT_M(await_down(&r), "boom");
@@ -147,7 +147,7 @@ SPEC(links, R23_unlink_idempotent_and_tolerant) {
 SPEC(links, R23_other_side_unlinks) {
   ep_pid a = puppet_linked();
   EXPECT_M(cmd(a, "{'$do', unlink, ~p}", ep_self()), "ok");
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
   ep_ref r = ep_monitor(a);
   cmd_nowait(a, "{'$do', exit, boom}");
   EXPECT_M(await_down(&r), "boom");
@@ -199,10 +199,10 @@ SPEC(links, R24_links_info_lists_each_pid_once) {
     EXPECT_M(cmd(p[i], "{'$do', link, ~p}", p[i + 1]), "ok");
     EXPECT_M(cmd(p[i + 1], "{'$do', link, ~p}", p[i]), "ok");
   }
-  EXPECT_M(spec_keep(ep_process_info(p[0], EP_A_links)), "{links, [^P2]}", P(p[1]));
-  EXPECT_M(spec_keep(ep_process_info(p[4], EP_A_links)), "{links, [^P4]}", P(p[3]));
+  EXPECT_M(spec_own(ep_process_info(p[0], EP_A_links)), "{links, [^P2]}", P(p[1]));
+  EXPECT_M(spec_own(ep_process_info(p[4], EP_A_links)), "{links, [^P4]}", P(p[3]));
   for (int i = 1; i < 4; i++) {
-    ep_term l = spec_keep(ep_process_info(p[i], EP_A_links));
+    ep_term l = spec_own(ep_process_info(p[i], EP_A_links));
     if (!spec_match(l, "{links, [^A, ^B]}", P(p[i - 1]), P(p[i + 1])) &&
         !spec_match(l, "{links, [^B, ^A]}", P(p[i + 1]), P(p[i - 1])))
       spec_fail(__FILE__, __LINE__, "links of %s: %s, expected %s and %s", spec_str(P(p[i])),

@@ -36,7 +36,7 @@ static void report_mailbox(ep_term parent) {
 }
 
 static long queue_len_of(ep_pid p) {
-  ep_term t = spec_keep(ep_process_info(p, EP_A_message_queue_len));
+  ep_term t = spec_own(ep_process_info(p, EP_A_message_queue_len));
   return t ? (long)int_of(ep_tuple_elem(t, 1)) : -1;
 }
 
@@ -392,6 +392,6 @@ SPEC(receive, R19_drain_and_flush_in_order) {
  * without taking anything (R19, R45). */
 SPEC(receive, R19_messages_info_in_mailbox_order) {
   for (int i = 1; i <= 3; i++) ep_send_fmt(ep_self(), "{n, ~i}", i);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_messages)), "{messages, [{n, 1}, {n, 2}, {n, 3}]}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_messages)), "{messages, [{n, 1}, {n, 2}, {n, 3}]}");
   EXPECT(ep_message_queue_len() == 3);
 }

@@ -45,7 +45,7 @@ SPEC(monitors, R31_watcher_death_leaves_target) {
   cmd_nowait(w, "{'$do', error, crash}");
   await_down(&r);
   EXPECT_M(cmd(t, "{'$do', ping}"), "pong");
-  EXPECT_M(spec_keep(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, []}");
+  EXPECT_M(spec_own(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, []}");
   ep_exit_signal_atom(t, EP_A_kill);
 }
 
@@ -54,12 +54,12 @@ SPEC(monitors, R31_watcher_death_leaves_target) {
 SPEC(monitors, R32_exactly_one_down_then_gone) {
   ep_pid t = puppet();
   ep_ref r = ep_monitor(t);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, [{process, ^T}]}", P(t));
-  EXPECT_M(spec_keep(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, [^Me]}", P(ep_self()));
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, [{process, ^T}]}", P(t));
+  EXPECT_M(spec_own(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, [^Me]}", P(ep_self()));
   cmd_nowait(t, "{'$do', exit, {shutdown, done}}");
   EXPECT_M(recv_any(EP_INFINITY), "{'DOWN', ^R, process, ^T, {shutdown, done}}", R(&r), P(t));
   EXPECT(nothing_arrives(100));
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, []}");
   EXPECT(ep_demonitor(&r, EP_DEMONITOR_INFO) == false);
 }
 
@@ -111,7 +111,7 @@ SPEC(monitors, R36_demonitor_stops_down) {
   ep_ref r = ep_monitor(t);
   EXPECT(ep_demonitor(&r, 0) == true);
   EXPECT(ep_demonitor(&r, 0) == true);
-  EXPECT_M(spec_keep(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, []}");
+  EXPECT_M(spec_own(ep_process_info(t, EP_A_monitored_by)), "{monitored_by, []}");
   ep_ref w = ep_monitor(t);
   cmd_nowait(t, "{'$do', exit, bye}");
   await_down(&w);
@@ -218,7 +218,7 @@ SPEC(registry, R41_unregister) {
   EXPECT(ep_unregister(n) == 0);
   EXPECT(ep_pid_eq(ep_whereis(n), EP_PID_NONE));
   EXPECT(ep_unregister(n) == EP_EBADARG);
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_registered_name)), "[]");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_registered_name)), "[]");
 }
 
 static bool listed(ep_atom n) {
@@ -235,11 +235,11 @@ SPEC(registry, R42_registered_and_registered_name) {
   ep_atom n = ep_atom_of("spec_r42");
   ep_pid p = puppet();
   EXPECT(!listed(n));
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_registered_name)), "[]");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_registered_name)), "[]");
   EXPECT(ep_register(n, p) == 0);
   EXPECT(listed(n));
   EXPECT(ep_registered(NULL, 0) >= 1);
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_registered_name)), "{registered_name, spec_r42}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_registered_name)), "{registered_name, spec_r42}");
   EXPECT(ep_unregister(n) == 0);
   EXPECT(!listed(n));
   ep_exit_signal_atom(p, EP_A_kill);
@@ -292,27 +292,27 @@ SPEC(info, R45_process_info_items) {
   (void)mref;
   cmd(p, "{'$do', trap, true}");
   cmd(p, "{'$do', register, spec_r45}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_links)), "{links, [^Me]}", P(me));
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_monitors)), "{monitors, [{process, ^Me}]}", P(me));
-  EXPECT_M(spec_keep(ep_process_info(me, EP_A_monitored_by)), "{monitored_by, [^P]}", P(p));
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_trap_exit)), "{trap_exit, true}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_registered_name)), "{registered_name, spec_r45}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_message_queue_len)), "{message_queue_len, 0}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_status)), "{status, ~a}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_reductions)), "{reductions, ~i}");
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_memory)), "{memory, ~i}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_links)), "{links, [^Me]}", P(me));
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_monitors)), "{monitors, [{process, ^Me}]}", P(me));
+  EXPECT_M(spec_own(ep_process_info(me, EP_A_monitored_by)), "{monitored_by, [^P]}", P(p));
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_trap_exit)), "{trap_exit, true}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_registered_name)), "{registered_name, spec_r45}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_message_queue_len)), "{message_queue_len, 0}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_status)), "{status, ~a}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_reductions)), "{reductions, ~i}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_memory)), "{memory, ~i}");
   for (int i = 0; i < 3; i++) ep_send_fmt(me, "{n, ~i}", i);
-  EXPECT_M(spec_keep(ep_process_info(me, EP_A_messages)), "{messages, [{n, 0}, {n, 1}, {n, 2}]}");
-  EXPECT_M(spec_keep(ep_process_info(me, EP_A_message_queue_len)), "{message_queue_len, 3}");
+  EXPECT_M(spec_own(ep_process_info(me, EP_A_messages)), "{messages, [{n, 0}, {n, 1}, {n, 2}]}");
+  EXPECT_M(spec_own(ep_process_info(me, EP_A_message_queue_len)), "{message_queue_len, 3}");
   ep_flush();
   ep_unlink(p);
   ep_ref r = ep_monitor(p);
   ep_exit_signal_atom(p, EP_A_kill);
   await_down(&r);
-  EXPECT(ep_process_info(p, EP_A_links) == NULL);
-  EXPECT(ep_process_info(p, EP_A_registered_name) == NULL);
+  EXPECT(spec_own(ep_process_info(p, EP_A_links)) == NULL);
+  EXPECT(spec_own(ep_process_info(p, EP_A_registered_name)) == NULL);
   EXPECT(!ep_is_alive(p));
-  EXPECT_M(spec_keep(ep_process_info(me, EP_A_monitored_by)), "{monitored_by, []}");
+  EXPECT_M(spec_own(ep_process_info(me, EP_A_monitored_by)), "{monitored_by, []}");
 }
 
 /* Test that process_info(P, messages) lists another process's mailbox in
@@ -321,6 +321,6 @@ SPEC(info, R45_messages_of_another_process) {
   ep_pid p = ep_spawn(spec_action, A("wait"));
   ep_send(p, A("a"));
   ep_send(p, T("{b, 2}"));
-  EXPECT_M(spec_keep(ep_process_info(p, EP_A_messages)), "{messages, [a, {b, 2}]}");
+  EXPECT_M(spec_own(ep_process_info(p, EP_A_messages)), "{messages, [a, {b, 2}]}");
   ep_exit_signal_atom(p, EP_A_kill);
 }

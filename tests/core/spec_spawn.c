@@ -23,10 +23,10 @@ SPEC(spawn, R1_spawn_returns_pid_and_child_runs_unattached) {
   ep_pid c = ep_spawn(send_parent_hello, P(ep_self()));
   EXPECT(!ep_pid_eq(c, EP_PID_NONE));
   EXPECT(ep_is_alive(c));
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, []}");
-  EXPECT_M(spec_keep(ep_process_info(c, EP_A_links)), "{links, []}");
-  EXPECT_M(spec_keep(ep_process_info(c, EP_A_monitored_by)), "{monitored_by, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_monitors)), "{monitors, []}");
+  EXPECT_M(spec_own(ep_process_info(c, EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(c, EP_A_monitored_by)), "{monitored_by, []}");
   ep_send(c, A("go"));
   EXPECT(recv_match(5000, "{hello, ^C}", P(c)) != NULL);
 }
@@ -163,11 +163,11 @@ SPEC(spawn, R3_dead_pid_is_noproc_for_every_operation) {
                            EP_A_message_queue_len, EP_A_messages, EP_A_trap_exit,
                            EP_A_registered_name, EP_A_status};
   for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
-    EXPECT(ep_process_info(c, items[i]) == NULL);
+    EXPECT(spec_own(ep_process_info(c, items[i])) == NULL);
   EXPECT(ep_exit_signal(c, A("stuff")) == 0);
   EXPECT(ep_exit_signal_atom(c, EP_A_kill) == 0);
   EXPECT(nothing_arrives(50));
-  EXPECT_M(spec_keep(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, []}");
 }
 
 /* Test that pids are never reused: thousands of processes that come and go
@@ -190,7 +190,7 @@ SPEC(spawn, R3_pids_never_reused_and_stale_pid_reaches_nobody) {
   }
   for (int j = 0; j < N; j++) ep_send(seen[j], A("stale"));
   for (int i = 0; i < W; i++)
-    EXPECT_M(spec_keep(ep_process_info(live[i], EP_A_message_queue_len)), "{message_queue_len, 0}");
+    EXPECT_M(spec_own(ep_process_info(live[i], EP_A_message_queue_len)), "{message_queue_len, 0}");
   for (int i = 0; i < W; i++) ep_exit_signal_atom(live[i], EP_A_kill);
 }
 
@@ -332,11 +332,11 @@ SPEC(spawn, R7_dying_watchers_monitors_removed) {
   ep_pid target = puppet();
   ep_pid watcher = puppet();
   cmd(watcher, "{'$do', monitor, ~p}", target);
-  EXPECT_M(spec_keep(ep_process_info(target, EP_A_monitored_by)), "{monitored_by, [^W]}", P(watcher));
+  EXPECT_M(spec_own(ep_process_info(target, EP_A_monitored_by)), "{monitored_by, [^W]}", P(watcher));
   ep_ref r = ep_monitor(watcher);
   cmd_nowait(watcher, "{'$do', exit, stuff}");
   EXPECT_M(await_down(&r), "stuff");
-  EXPECT_M(spec_keep(ep_process_info(target, EP_A_monitored_by)), "{monitored_by, []}");
+  EXPECT_M(spec_own(ep_process_info(target, EP_A_monitored_by)), "{monitored_by, []}");
   ep_exit_signal_atom(target, EP_A_kill);
 }
 

@@ -56,7 +56,8 @@ ep_term spec_keep(ep_term t) {
   return d;
 }
 
-static ep_term keep_owned(ep_term t) {
+ep_term spec_own(ep_term t) {
+  if (!t) return NULL;
   ep_term k = spec_keep(t);
   ep_term_free(t);
   return k;
@@ -72,7 +73,7 @@ ep_term T(const char *fmt, ...) {
     spec_fail(__FILE__, __LINE__, "bad format %s: %s", fmt, ep_err_name(rc));
     ep_format(&t, "bad_format");
   }
-  return keep_owned(t);
+  return spec_own(t);
 }
 
 ep_term P(ep_pid p) { return T("~p", p); }

@@ -58,6 +58,7 @@ void spec_done(void);
 /* Terms from ep_format text, kept in the arena until spec_run returns. */
 ep_term T(const char *fmt, ...);
 ep_term spec_keep(ep_term t);        /* dup t into the arena */
+ep_term spec_own(ep_term t);         /* move a new term (or NULL) into the arena */
 ep_term P(ep_pid p);                 /* a pid term */
 ep_term R(const ep_ref *r);          /* a reference term */
 ep_term A(const char *atom);         /* an atom term */
