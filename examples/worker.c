@@ -39,17 +39,16 @@ static void do_work2(ep_term arg) {
   }
 }
 
-static void raise_failing(ep_term arg) {
-  (void)arg;
-  ep_term reason;
-  ep_format(&reason, "{runtime_error, <<\"failing\">>}");
-  ep_error(reason);
-}
+/* fn -> raise "failing" end; the exception comes as the argument */
+static void raise_failing(ep_term exception) { ep_error(exception); }
 
 /* A second shell for the spawn_link demo: the crash takes it down. */
 static void linked_shell(ep_term arg) {
   (void)arg;
-  ep_spawn_link(raise_failing, NULL);
+  ep_term exception;
+  ep_format(&exception, "{runtime_error, <<\"failing\">>}");
+  ep_spawn_link(raise_failing, exception);
+  ep_term_free(exception);
   ep_term m;
   ep_receive_any(&m, EP_INFINITY);
 }
