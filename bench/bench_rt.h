@@ -7,6 +7,7 @@
 #ifndef EP_BENCH_RT_H
 #define EP_BENCH_RT_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,6 +26,16 @@ static inline int bench_threads(void) {
 static inline void bench_run(ep_proc_fn root, uint32_t limit) {
   ep_config cfg = {.threads = bench_threads(), .process_limit = limit};
   if (ep_run(&cfg, root, NULL) != 0) exit(1);
+}
+
+/* Resident set size of this process, in bytes. */
+static inline long bench_rss(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long size = 0, pages = 0;
+  if (!f) return 0;
+  if (fscanf(f, "%ld %ld", &size, &pages) != 2) pages = 0;
+  fclose(f);
+  return pages * sysconf(_SC_PAGESIZE);
 }
 
 #endif

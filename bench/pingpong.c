@@ -13,12 +13,23 @@ static void pong(ep_term unused) {
   (void)unused;
   EP_PATTERN(p_ping, "{ping, From::pid, I::int}");
   EP_PATTERN(p_stop, "stop");
+  ep_atom a_pong = ep_atom_of("pong");
+  ep_build b;
+  ep_b_init(&b);
   for (;;) {
-    if (ep_receive(EP_INFINITY, p_ping, p_stop) != 0) return;
+    if (ep_receive(EP_INFINITY, p_ping, p_stop) != 0) {
+      ep_b_free(&b);
+      return;
+    }
     ep_pid from;
     int64_t i;
     ep_bind(&from, &i);
-    ep_send_fmt(from, "{pong, ~L}", (long long)i);
+    ep_b_reset(&b);
+    ep_b_tuple(&b);
+    ep_b_atom(&b, a_pong);
+    ep_b_int(&b, i);
+    ep_b_end(&b);
+    ep_send(from, ep_b_peek(&b));
   }
 }
 
@@ -29,14 +40,24 @@ static void root(ep_term unused) {
   ep_pid self = ep_self();
   long long sum = 0;
   uint64_t t0 = bench_now_ns();
+  ep_atom a_ping = ep_atom_of("ping");
+  ep_build b;
+  ep_b_init(&b);
   for (long i = 1; i <= k_arg; i++) {
-    ep_send_fmt(pg, "{ping, ~p, ~L}", self, (long long)i);
+    ep_b_reset(&b);
+    ep_b_tuple(&b);
+    ep_b_atom(&b, a_ping);
+    ep_b_pid(&b, self);
+    ep_b_int(&b, i);
+    ep_b_end(&b);
+    ep_send(pg, ep_b_peek(&b));
     ep_receive(EP_INFINITY, p_pong);
     int64_t j;
     ep_bind(&j);
     sum += j;
   }
   wall = bench_now_ns() - t0;
+  ep_b_free(&b);
   ep_send_fmt(pg, "stop");
   result = sum;
 }

@@ -176,7 +176,7 @@ typedef struct ep__proc {
   const ep_pattern *cur_pat;        /* pattern of the clause that matched */
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
-  ep_term vars[EP_PATTERN_MAX_VARS];/* variables of the clause that matched */
+  ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
   /* --- identity, fixed while alive --- */
   uint32_t id, serial;              /* table slot, generation */
   ep_proc_fn fn;                    /* entry of a stackful process */

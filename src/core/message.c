@@ -65,7 +65,7 @@ ep_term ep_message(void) {
 
 ep_term ep_var(int i) {
   ep__proc *p = ep__self();
-  if (!p || i < 0 || i >= EP_PATTERN_MAX_VARS) return NULL;
+  if (!p || !p->vars || i < 0 || i >= EP_PATTERN_MAX_VARS) return NULL;
   return p->vars[i];
 }
 

@@ -325,6 +325,10 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     if (mref) *mref = m->ref;
   }
   if (flags & EP__SPAWN_ROOT) ep__set_root(pid);
+  /* A handler with nothing to handle need not run: it starts parked, with
+   * no stack and no switch. Tagged before anyone can find it. */
+  if (p->handler)
+    atomic_store_explicit(&p->mq_head, (uintptr_t)&p->mq_stub | EP__PARKED, memory_order_relaxed);
   /* release: a lookup that finds p sees it initialised */
   atomic_store_explicit(&RT->slots[id].proc, p, memory_order_release);
   if (name && ep_register(name, pid) != 0) {
@@ -332,10 +336,16 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     ep__lock(p);
     ep__set_exit(p, ep__atom_dup(EP_A_normal));
     ep__unlock(p);
+    if (p->handler) ep__wake(p);
     rc = EP_EBADARG;
   }
-  if (w) ep__runq_put(w, p, true);
-  else ep__global_put(p);
+  if (p->handler) {
+    /* parked from birth: its first message (or exit signal) schedules it */
+  } else if (w) {
+    ep__runq_put(w, p, true);
+  } else {
+    ep__global_put(p);
+  }
   if (out) *out = pid;
   if (parent) ep__charge(parent, 1);
   return rc;

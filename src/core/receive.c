@@ -29,6 +29,7 @@ int ep_receive_clauses(const ep_clause *c, int n, long timeout_ms) {
   ep__proc *p = ep__self();
   if (!p) return EP_ENOTPROC;
   if (n < 0 || (n > 0 && !c)) return EP_EINVAL;
+  if (!p->vars && !(p->vars = calloc(EP_PATTERN_MAX_VARS, sizeof(ep_term)))) return EP_ENOMEM;
   clauses cl = {c, n, p};
   p->cur_pat = NULL;
   return ep__receive(p, match_clauses, &cl, timeout_ms);
@@ -44,7 +45,7 @@ int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms) {
 int ep__bind(int unused, ...) {
   (void)unused;
   ep__proc *p = ep__self();
-  if (!p || !p->cur_pat) return EP_ESTATE;
+  if (!p || !p->cur_pat || !p->vars) return EP_ESTATE;
   va_list ap;
   va_start(ap, unused);
   int rc = ep_pattern_vbind(p->cur_pat, p->vars, ap);

@@ -17,6 +17,7 @@
  * kernel then time-slices the spinning thread and the stand-in, so other
  * processes keep answering within tens of milliseconds.
  */
+#define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
 
 #include "core/core.h"
@@ -388,7 +389,23 @@ static void go_online(ep__worker *w) {
                         memory_order_seq_cst);
 }
 
-/* Parks w until a producer wakes it. Returns when there may be work. */
+static bool leave_idle_list(ep__worker *w) {
+  pthread_mutex_lock(&RT->idle_lock);
+  bool still = w->idle;
+  if (still) {
+    ep__worker **pp = &RT->idle;
+    while (*pp != w) pp = &(*pp)->idle_next;
+    *pp = w->idle_next;
+    w->idle = false;
+    atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+  }
+  pthread_mutex_unlock(&RT->idle_lock);
+  return still;
+}
+
+/* Parks w until a producer wakes it. Returns when there may be work. A
+ * worker taken off the idle list by ep__wakep inherits the spinning count
+ * the waker took for it; the park word is only a hint (it may be stale). */
 static void park(ep__worker *w) {
   if (w->spinning) {
     w->spinning = false;
@@ -403,26 +420,26 @@ static void park(ep__worker *w) {
   /* seq_cst: either a producer sees nidle > 0, or we see its work */
   atomic_thread_fence(memory_order_seq_cst);
   if (work_visible(w) || atomic_load_explicit(&RT->quit, memory_order_relaxed)) {
-    pthread_mutex_lock(&RT->idle_lock);
-    bool still = w->idle;
-    if (still) {
-      ep__worker **pp = &RT->idle;
-      while (*pp != w) pp = &(*pp)->idle_next;
-      *pp = w->idle_next;
-      w->idle = false;
-      atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
-    }
-    pthread_mutex_unlock(&RT->idle_lock);
-    if (still) return;
-    /* a waker took us off the list: it counted us as spinning */
-    w->spinning = true;
+    if (!leave_idle_list(w)) w->spinning = true;
     return;
   }
   go_offline(w);
-  while (atomic_exchange_explicit(&w->park, 0, memory_order_acquire) == 0)
+  for (;;) {
     ep__os_wait(&w->park, 0);
+    atomic_exchange_explicit(&w->park, 0, memory_order_acquire);
+    pthread_mutex_lock(&RT->idle_lock);
+    bool still = w->idle;
+    pthread_mutex_unlock(&RT->idle_lock);
+    if (!still) {
+      w->spinning = true;
+      break;
+    }
+    if (atomic_load_explicit(&RT->quit, memory_order_acquire)) {
+      if (!leave_idle_list(w)) w->spinning = true;
+      break;
+    }
+  }
   go_online(w);
-  w->spinning = true;   /* wakep counted us */
   ep__service_kick();
 }
 

@@ -373,6 +373,8 @@ void ep__death(ep__worker *w, ep__proc *p) {
   ep__mq_free_all(p);
   if (p->arg) ep_term_free(p->arg);
   p->arg = NULL;
+  free(p->vars);
+  p->vars = NULL;
   if (p->stack) {
     ep__stack_put(w, p->stack);
     p->stack = NULL;

@@ -83,6 +83,12 @@ static inline void assert_term(ep_term t, const char *text) {
   }
 }
 
+/* Checks a returned-new term and frees it. */
+static inline void assert_new_term(ep_term t, const char *text) {
+  assert_term(t, text);
+  ep_term_free(t);
+}
+
 /* Waits (at most timeout_ms) for {'DOWN', ref, process, _, Reason};
  * returns Reason (valid until the next receive), NULL on timeout. */
 static inline ep_term wait_down(const ep_ref *ref, long timeout_ms) {

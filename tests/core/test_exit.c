@@ -252,7 +252,7 @@ static void unlink_body(void) {
   ep_pid c = ep_spawn_link(waits, NULL);
   ck_assert_int_eq(ep_unlink(c), 0);
   ck_assert_int_eq(ep_unlink(c), 0);                      /* idempotent */
-  assert_term(ep_process_info(c, EP_A_links), "{links, []}");   /* both directions */
+  assert_new_term(ep_process_info(c, EP_A_links), "{links, []}");   /* both directions */
   ep_ref r = ep_monitor(c);
   ep_exit_signal_atom(c, ep_atom_of("bye"));
   assert_term(wait_down(&r, EP_INFINITY), "bye");         /* and we are alive */
@@ -477,7 +477,7 @@ static void flag_body(void) {
   ck_assert(!ep_trap_exit(true));                           /* default false */
   ck_assert(ep_trap_exit(false));
   ck_assert(!ep_trap_exit(false));
-  assert_term(ep_process_info(ep_self(), EP_A_trap_exit), "{trap_exit, false}");
+  assert_new_term(ep_process_info(ep_self(), EP_A_trap_exit), "{trap_exit, false}");
 }
 
 /* Test that process_flag(trap_exit) returns the previous value, default false (R30). */
