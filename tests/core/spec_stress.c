@@ -39,8 +39,8 @@ static void wait_alone(void) {
 /* Test that a million processes can be alive at once, each receives its
  * message and acknowledges it, and all are then torn down: the process
  * count returns to one and every acknowledgement is accounted for (issue 3
- * stress; R9, R13). */
-SPEC_T(stress, million_processes_each_receive_one_message, 0, 600) {
+ * stress; R9, R13). Unlike test_stress.c, these have their own stacks. */
+SPEC_T(stress, million_stackful_processes_each_receive_one_message, 0, 600) {
   enum { N = 1000000 / STRESS_DIV };
   ep_pid *pids = malloc(N * sizeof *pids);
   EXPECT(pids != NULL);
@@ -81,7 +81,7 @@ static void chain_link(ep_term arg) {
 /* Test that killing one end of a 100,000-process link chain takes the whole
  * chain down: the far end dies with killed (kill arrives as killed and is
  * passed on, R28, R29), and every process is gone afterwards. */
-SPEC_T(stress, link_chain_100k_killed_at_one_end, 0, 600) {
+SPEC_T(stress, link_chain_100k_far_end_dies_killed, 0, 600) {
   enum { N = 100000 / STRESS_DIV };
   ep_pid first = ep_spawn(chain_link, T("{~p, ~i}", ep_self(), N));
   ep_term last_msg = recv_match(EP_INFINITY, "{last, _}");
@@ -150,7 +150,7 @@ static void soak_blaster(ep_term arg) {
  * random kills (exit(P, kill), exit(P, Reason), and self-exits), no message
  * to a live process is lost, every death is reported with its reason, and
  * nothing is left behind (issue 3 stress; R10, R12, R27, R32). */
-SPEC_T(stress, soak_10k_random_kills_message_accounting, 0, 600) {
+SPEC_T(stress, soak_10k_four_senders_random_kills_and_reasons, 0, 600) {
   enum { N = 10000 / (STRESS_DIV > 10 ? 10 : STRESS_DIV), ROUNDS = 20, KILLS = N / 50 };
   S.n = N;
   S.per_round = N * 5;
