@@ -322,24 +322,32 @@ static void vsend(ep_pid p, const char *fmt, va_list ap) {
   ep_term_free(t);
 }
 
-ep_term cmd(ep_pid p, const char *fmt, ...) {
+/* Waits for {Tag, P, X} from puppet p, or p's death (NULL then: a puppet
+ * that dies instead of answering fails the test at once, not by timeout).
+ * What p sent before dying arrives before its DOWN (R12). */
+static ep_term from_puppet(ep_pid p, const char *pattern, long timeout_ms) {
   ep_ref mon = ep_monitor(p);
+  ep_pattern *want, *down;
+  ep_pattern_compile(&want, pattern, NULL);
+  ep_pattern_compile(&down, "{'DOWN', ^R, process, _, _}", NULL);
+  ep_term pp = P(p), rr = R(&mon);
+  ep_clause c[2] = {{want, &pp}, {down, &rr}};
+  int rc = ep_receive_clauses(c, 2, timeout_ms);
+  ep_term m = rc == 0 ? spec_keep(ep_message()) : NULL;
+  ep_pattern_free(want);
+  ep_pattern_free(down);
+  if (rc != 1) ep_demonitor(&mon, EP_DEMONITOR_FLUSH);
+  return m ? ep_tuple_elem(m, 2) : NULL;
+}
+
+ep_term got(ep_pid p, long timeout_ms) { return from_puppet(p, "{got, ^P, _}", timeout_ms); }
+
+ep_term cmd(ep_pid p, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsend(p, fmt, ap);
   va_end(ap);
-  /* the ack, or the puppet's DOWN if the command killed it */
-  ep_pattern *done, *down;
-  ep_pattern_compile(&done, "{'$done', ^P, _}", NULL);
-  ep_pattern_compile(&down, "{'DOWN', ^R, process, _, _}", NULL);
-  ep_term pp = P(p), rr = R(&mon);
-  ep_clause c[2] = {{done, &pp}, {down, &rr}};
-  int rc = ep_receive_clauses(c, 2, EP_INFINITY);
-  ep_term m = rc == 0 ? spec_keep(ep_message()) : NULL;
-  ep_pattern_free(done);
-  ep_pattern_free(down);
-  if (rc == 0) ep_demonitor(&mon, EP_DEMONITOR_FLUSH);
-  return m ? ep_tuple_elem(m, 2) : NULL;
+  return from_puppet(p, "{'$done', ^P, _}", EP_INFINITY);
 }
 
 void cmd_nowait(ep_pid p, const char *fmt, ...) {
@@ -349,10 +357,6 @@ void cmd_nowait(ep_pid p, const char *fmt, ...) {
   va_end(ap);
 }
 
-ep_term got(ep_pid p, long timeout_ms) {
-  ep_term m = recv_match(timeout_ms, "{got, ^P, _}", P(p));
-  return m ? ep_tuple_elem(m, 2) : NULL;
-}
 
 /* ----------------------------------------------------------------- run -- */
 
