@@ -9,16 +9,16 @@ static long n_arg, m_arg, total;
 static uint64_t setup_ns, wall_ns;
 static long long hops;
 static ep_pid main_pid;
+static ep_atom a_token;
 
-static void token(ep_pid to, int64_t h) {
-  ep_build b;
-  ep_b_init(&b);
-  ep_b_tuple(&b);
-  ep_b_atom(&b, EP_A_ok);
-  ep_b_int(&b, h);
-  ep_b_end(&b);
-  ep_send(to, ep_b_peek(&b));
-  ep_b_free(&b);
+/* {token, H}, built in the caller's reusable builder */
+static void token(ep_build *b, ep_pid to, int64_t h) {
+  ep_b_reset(b);
+  ep_b_tuple(b);
+  ep_b_atom(b, a_token);
+  ep_b_int(b, h);
+  ep_b_end(b);
+  ep_send(to, ep_b_peek(b));
 }
 
 static void node(ep_term arg) {
@@ -30,29 +30,36 @@ static void node(ep_term arg) {
     ep_receive_any(&m, EP_INFINITY);   /* the last one learns the first */
     ep_get_pid(m, &next);
   }
+  ep_build b;
+  ep_b_init(&b);
   for (;;) {
     ep_term m;
     ep_receive_any(&m, EP_INFINITY);
     int64_t h;
     ep_get_int(ep_tuple_elem(m, 1), &h);
     if (h == total) {
-      token(main_pid, h);
+      token(&b, main_pid, h);
+      ep_b_free(&b);
       return;
     }
-    token(next, h + 1);
+    token(&b, next, h + 1);
   }
 }
 
 static void root(ep_term unused) {
   (void)unused;
   main_pid = ep_self();
+  a_token = ep_atom_of("token");
   uint64_t t0 = bench_now_ns();
   ep_pid last = ep_spawn(node, NULL), next = last;
   ep_smallterm s;
   for (long i = 1; i < n_arg; i++) next = ep_spawn(node, ep_pid_term(&s, next));
   ep_send(last, ep_pid_term(&s, next));
   uint64_t t1 = bench_now_ns();
-  token(next, 0);
+  ep_build b;
+  ep_b_init(&b);
+  token(&b, next, 0);
+  ep_b_free(&b);
   ep_term m;
   ep_receive_any(&m, EP_INFINITY);
   int64_t h;

@@ -1,54 +1,76 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * selective_receive.c - the selective_receive workload (peers' README,
- * workload 8): K calls to an echo server made by a process with J
- * unrelated messages queued. A call is done as gen_server:call does it,
- * with raw processes: a fresh monitor reference (the receive marker set
- * just before it), {'$gen_call', {From, Ref}, {echo, I}}, then a receive
- * for {Ref, Reply} or the DOWN, then demonitor with flush. empty_ms: the
- * same calls with an empty mailbox; scan_ms: K replies matched by a tag,
- * not a fresh ref, so each receive has to look past the J messages.
+ * workload 8): K gen_server-style calls (monitor, request, reply tagged
+ * with the fresh monitor reference, demonitor with flush) made by a
+ * process with J unrelated messages queued; the receive marker makes each
+ * call skip them. empty_ms: the same calls with an empty mailbox; scan_ms:
+ * replies matched by tag, not reference, so each receive scans all J.
  */
 #include "bench_rt.h"
 
 static long j_arg, k_arg;
-static long long result;
+static uint64_t empty_ns, wall_ns, scan_ns;
+static long long sum;
 static long junk_left;
-static uint64_t wall, empty, scan;
 
-/* handle_call({echo, X}, _From, S) -> {reply, X, S} */
-static void echo_server(ep_term unused) {
+/* {call, From, Ref, X} -> From ! {Ref, X} */
+static void server(ep_term unused) {
   (void)unused;
-  EP_PATTERN(p_call, "{'$gen_call', {From::pid, Ref::ref}, {echo, X::int}}");
+  ep_build b;
+  ep_b_init(&b);
   for (;;) {
+    ep_term m;
+    ep_receive_any(&m, EP_INFINITY);
+    if (ep_tuple_arity(m) != 4) break;
     ep_pid from;
     ep_ref ref;
-    int64_t x;
-    ep_receive(EP_INFINITY, p_call);
-    ep_bind(&from, &ref, &x);
-    ep_send_fmt(from, "{~r, ~L}", &ref, (long long)x);
+    ep_get_pid(ep_tuple_elem(m, 1), &from);
+    ep_get_ref(ep_tuple_elem(m, 2), &ref);
+    ep_b_reset(&b);
+    ep_b_tuple(&b);
+    ep_b_ref(&b, &ref);
+    ep_b_term(&b, ep_tuple_elem(m, 3));
+    ep_b_end(&b);
+    ep_send(from, ep_b_peek(&b));
   }
+  ep_b_free(&b);
 }
 
 static void raw_echo(ep_term unused) {
   (void)unused;
-  EP_PATTERN(p_echo, "{echo, From::pid, X::int}");
+  ep_build b;
+  ep_b_init(&b);
   for (;;) {
+    ep_term m;
+    ep_receive_any(&m, EP_INFINITY);
+    if (ep_tuple_arity(m) != 3) break;
     ep_pid from;
-    int64_t x;
-    ep_receive(EP_INFINITY, p_echo);
-    ep_bind(&from, &x);
-    ep_send_fmt(from, "{reply, ~L}", (long long)x);
+    ep_get_pid(ep_tuple_elem(m, 1), &from);
+    ep_b_reset(&b);
+    ep_b_tuple(&b);
+    ep_b_atom_name(&b, "reply");
+    ep_b_term(&b, ep_tuple_elem(m, 2));
+    ep_b_end(&b);
+    ep_send(from, ep_b_peek(&b));
   }
+  ep_b_free(&b);
 }
 
-/* gen_server:call(Server, {echo, I}) */
-static int64_t call(ep_pid server, long i) {
+/* gen_server:call: mark, monitor, send, receive {Ref, R} or DOWN, demonitor flush. */
+static int64_t call(ep_pid server_pid, ep_build *b, int64_t x) {
   EP_PATTERN(p_reply, "{^Ref, R::int}");
   EP_PATTERN(p_down, "{'DOWN', ^Ref, process, _, Reason}");
   ep_recv_mark();
-  ep_ref ref = ep_monitor(server);
-  ep_send_fmt(server, "{'$gen_call', {~p, ~r}, {echo, ~l}}", ep_self(), &ref, i);
+  ep_ref ref = ep_monitor(server_pid);
+  ep_b_reset(b);
+  ep_b_tuple(b);
+  ep_b_atom(b, EP_A_call);
+  ep_b_pid(b, ep_self());
+  ep_b_ref(b, &ref);
+  ep_b_int(b, x);
+  ep_b_end(b);
+  ep_send(server_pid, ep_b_peek(b));
   ep_smallterm s;
   ep_term pin = ep_ref_term(&s, &ref);
   ep_clause c[2] = {{p_reply, &pin}, {p_down, &pin}};
@@ -59,38 +81,43 @@ static int64_t call(ep_pid server, long i) {
   return r;
 }
 
-static long long calls(ep_pid server) {
-  long long sum = 0;
-  for (long i = 1; i <= k_arg; i++) sum += call(server, i);
-  return sum;
-}
-
-static void tagged(ep_pid raw) {
-  EP_PATTERN(p_reply, "{reply, X::int}");
-  for (long i = 1; i <= k_arg; i++) {
-    ep_send_fmt(raw, "{echo, ~p, ~l}", ep_self(), i);
-    ep_receive(EP_INFINITY, p_reply);
-  }
+static long long calls(ep_pid srv, ep_build *b) {
+  long long acc = 0;
+  for (long i = 1; i <= k_arg; i++) acc += call(srv, b, i);
+  return acc;
 }
 
 static void root(ep_term unused) {
   (void)unused;
-  ep_pid server = ep_spawn_link(echo_server, NULL);
+  ep_pid srv = ep_spawn_link(server, NULL);
   ep_pid raw = ep_spawn_link(raw_echo, NULL);
+  ep_build b;
+  ep_b_init(&b);
   uint64_t t0 = bench_now_ns();
-  calls(server);
+  calls(srv, &b);
   uint64_t t1 = bench_now_ns();
   for (long i = 1; i <= j_arg; i++) ep_send_fmt(ep_self(), "{junk, ~l}", i);
   uint64_t t2 = bench_now_ns();
-  result = calls(server);
+  sum = calls(srv, &b);
   uint64_t t3 = bench_now_ns();
-  tagged(raw);
+  EP_PATTERN(p_tagged, "{reply, X::int}");
+  for (long i = 1; i <= k_arg; i++) {
+    ep_b_reset(&b);
+    ep_b_tuple(&b);
+    ep_b_atom_name(&b, "echo");
+    ep_b_pid(&b, ep_self());
+    ep_b_int(&b, i);
+    ep_b_end(&b);
+    ep_send(raw, ep_b_peek(&b));
+    ep_receive(EP_INFINITY, p_tagged);
+  }
   uint64_t t4 = bench_now_ns();
   junk_left = ep_message_queue_len();
-  empty = t1 - t0;
-  wall = t3 - t2;
-  scan = t4 - t3;
-  ep_unlink(server);
+  empty_ns = t1 - t0;
+  wall_ns = t3 - t2;
+  scan_ns = t4 - t3;
+  ep_b_free(&b);
+  ep_unlink(srv);
   ep_unlink(raw);
 }
 
@@ -102,12 +129,12 @@ int main(int argc, char **argv) {
   bench_begin(&l, "selective_receive");
   bench_int(&l, "j", j_arg);
   bench_int(&l, "k", k_arg);
-  bench_float(&l, "wall_ms", bench_ms(wall));
-  bench_float(&l, "ns_per_call", bench_per(wall, (uint64_t)k_arg));
-  bench_float(&l, "empty_ms", bench_ms(empty));
-  bench_float(&l, "scan_ms", bench_ms(scan));
+  bench_float(&l, "wall_ms", bench_ms(wall_ns));
+  bench_float(&l, "ns_per_call", bench_per(wall_ns, (uint64_t)k_arg));
+  bench_float(&l, "empty_ms", bench_ms(empty_ns));
+  bench_float(&l, "scan_ms", bench_ms(scan_ns));
   bench_int(&l, "junk_left", junk_left);
-  bench_int(&l, "result", result);
+  bench_int(&l, "result", sum);
   bench_end(&l, bench_threads());
   return 0;
 }

@@ -1,160 +1,134 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * heart_monitor.c - seed 000's HeartMonitor: a process that pings the
- * processes it watches on every heartbeat (a send_after tick) and sorts
- * them into alive (they answered {pong, pid}) and dead (two unanswered
- * pings). Its state lives in the loop's frame, as the Elixir state map
- * is passed along the loop; the watched processes are PingPongs.
+ * heart_monitor.c - seed 000's HeartMonitor: a process keeps a list of
+ * monitored processes, pings them all, and sorts them into alive and dead
+ * by who answers {:pong, sender} before the next round.
  */
-#include "iex.h"
+#include <stdio.h>
+#include <string.h>
 
-enum { MAX = 16, BEAT_MS = 50, MISSES = 2 };
+#include "eproc.h"
+
+#define MAX 16
 
 typedef struct {
-  ep_pid monitors[MAX], alive[MAX], dead[MAX];
-  int pending[MAX];                 /* unanswered pings, per monitors[i] */
-  int n_mon, n_alive, n_dead;
+  ep_pid monitors[MAX], alive[MAX], dead[MAX], pending[MAX];
+  int nmon, nalive, ndead, npending;
 } state;
 
-static int find(const ep_pid *set, int n, ep_pid p) {
+static int find(const ep_pid *v, int n, ep_pid p) {
   for (int i = 0; i < n; i++)
-    if (ep_pid_eq(set[i], p)) return i;
+    if (ep_pid_eq(v[i], p)) return i;
   return -1;
 }
-static void add(ep_pid *set, int *n, ep_pid p) {
-  if (find(set, *n, p) < 0 && *n < MAX) set[(*n)++] = p;
+static void drop(ep_pid *v, int *n, ep_pid p) {
+  int i = find(v, *n, p);
+  if (i >= 0) v[i] = v[--*n];
 }
-static void del(ep_pid *set, int *n, ep_pid p, int *pending) {
-  int i = find(set, *n, p);
-  if (i < 0) return;
-  set[i] = set[--*n];
-  if (pending) pending[i] = pending[*n];
+static void add(ep_pid *v, int *n, ep_pid p) {
+  if (find(v, *n, p) < 0 && *n < MAX) v[(*n)++] = p;
 }
 
-/* send sender, {:reply, list} */
-static void reply(ep_pid to, const ep_pid *set, int n) {
+static void reply_list(ep_pid to, const ep_pid *v, int n) {
   ep_build b;
   ep_b_init(&b);
   ep_b_tuple(&b);
   ep_b_atom(&b, EP_A_reply);
   ep_b_list(&b);
-  for (int i = 0; i < n; i++) ep_b_pid(&b, set[i]);
+  for (int i = 0; i < n; i++) ep_b_pid(&b, v[i]);
   ep_b_end(&b);
   ep_b_end(&b);
   ep_send(to, ep_b_peek(&b));
   ep_b_free(&b);
 }
 
-/* defp handle_pong(sender, state): no longer dead, nothing pending, alive */
-static void handle_pong(state *s, ep_pid sender) {
-  del(s->dead, &s->n_dead, sender, NULL);
-  int i = find(s->monitors, s->n_mon, sender);
-  if (i >= 0) s->pending[i] = 0;
-  add(s->alive, &s->n_alive, sender);
-}
-
-/* The heartbeat: whoever missed too many pings is dead; ping everyone. */
-static void handle_beat(state *s) {
-  for (int i = 0; i < s->n_mon; i++) {
-    if (s->pending[i] >= MISSES) {
-      del(s->alive, &s->n_alive, s->monitors[i], NULL);
-      add(s->dead, &s->n_dead, s->monitors[i]);
-    }
-    ep_send_fmt(s->monitors[i], "{ping, ~p}", ep_self());
-    s->pending[i]++;
-  }
-  ep_smallterm t;
-  ep_send_after(BEAT_MS, ep_self(), ep_atom_term(&t, ep_atom_of("beat")));
-}
-
-static void loop(ep_term arg) {
+static void heart(ep_term arg) {
   (void)arg;
-  EP_PATTERN(p_pong, "{pong, Sender::pid}");
-  EP_PATTERN(p_monitor, "{monitor, Pid::pid}");
-  EP_PATTERN(p_demonitor, "{demonitor, Pid::pid}");
-  EP_PATTERN(p_list_monitors, "{list_monitors, Sender::pid}");
-  EP_PATTERN(p_list_alive, "{list_alive, Sender::pid}");
-  EP_PATTERN(p_list_dead, "{list_dead, Sender::pid}");
-  EP_PATTERN(p_beat, "beat");
-  state s = {0};
-  handle_beat(&s);
+  state s;
+  memset(&s, 0, sizeof s);
+  EP_PATTERN(p_pong, "{pong, P::pid}");
+  EP_PATTERN(p_monitor, "{monitor, P::pid}");
+  EP_PATTERN(p_demonitor, "{demonitor, P::pid}");
+  EP_PATTERN(p_round, "round");
+  EP_PATTERN(p_list, "{Which::atom, Sender::pid}");
   for (;;) {
-    ep_pid pid;
-    int clause = ep_receive(EP_INFINITY, p_pong, p_monitor, p_demonitor, p_list_monitors,
-                            p_list_alive, p_list_dead, p_beat);
-    if (clause < 6) ep_bind(&pid);
-    switch (clause) {
-    case 0: handle_pong(&s, pid); break;
+    ep_pid p;
+    ep_atom which;
+    switch (ep_receive(EP_INFINITY, p_pong, p_monitor, p_demonitor, p_round, p_list)) {
+    case 0:   /* handle_pong */
+      ep_bind(&p);
+      drop(s.dead, &s.ndead, p);
+      drop(s.pending, &s.npending, p);
+      add(s.alive, &s.nalive, p);
+      break;
     case 1:
-      if (find(s.monitors, s.n_mon, pid) < 0 && s.n_mon < MAX) {
-        s.pending[s.n_mon] = 0;
-        s.monitors[s.n_mon++] = pid;
+      ep_bind(&p);
+      add(s.monitors, &s.nmon, p);
+      break;
+    case 2:
+      ep_bind(&p);
+      drop(s.monitors, &s.nmon, p);
+      break;
+    case 3:   /* who did not answer the last round is dead; ping again */
+      for (int i = 0; i < s.npending; i++) {
+        drop(s.alive, &s.nalive, s.pending[i]);
+        add(s.dead, &s.ndead, s.pending[i]);
+      }
+      s.npending = 0;
+      for (int i = 0; i < s.nmon; i++) {
+        ep_send_fmt(s.monitors[i], "{ping, ~p}", ep_self());
+        add(s.pending, &s.npending, s.monitors[i]);
       }
       break;
-    case 2: del(s.monitors, &s.n_mon, pid, s.pending); break;
-    case 3: reply(pid, s.monitors, s.n_mon); break;
-    case 4: reply(pid, s.alive, s.n_alive); break;
-    case 5: reply(pid, s.dead, s.n_dead); break;
-    case 6: handle_beat(&s); break;
+    default:
+      ep_bind(&which, &p);
+      if (which == ep_atom_of("list_monitors")) reply_list(p, s.monitors, s.nmon);
+      else if (which == ep_atom_of("list_alive")) reply_list(p, s.alive, s.nalive);
+      else if (which == ep_atom_of("list_dead")) reply_list(p, s.dead, s.ndead);
     }
   }
 }
 
-/* PingPong from pingpong.c: what the heart monitor watches. */
-static void pingpong(ep_term arg) {
+static void pinged(ep_term arg) {
   (void)arg;
-  EP_PATTERN(p_ping, "{ping, Sender::pid}");
+  EP_PATTERN(p_ping, "{ping, From::pid}");
   for (;;) {
-    ep_pid sender;
     ep_receive(EP_INFINITY, p_ping);
-    ep_bind(&sender);
-    ep_send_fmt(sender, "{pong, ~p}", ep_self());
+    ep_pid from;
+    ep_bind(&from);
+    ep_send_fmt(from, "{pong, ~p}", ep_self());
   }
 }
 
-/* Asks the monitor for a list; returns its length (the reply stays
- * readable as ep_message() until the next receive). */
-static long ask(ep_pid hm, const char *what) {
-  EP_PATTERN(p_reply, "{reply, L}");
+static void ask(ep_pid hm, const char *what) {
+  char buf[256];
   ep_send_fmt(hm, "{~a, ~p}", what, ep_self());
+  EP_PATTERN(p_reply, "{reply, L}");
   ep_receive(EP_INFINITY, p_reply);
-  return ep_list_length(ep_var(0));
-}
-
-/* Waits for heartbeats until the list has n entries. */
-static void until(ep_pid hm, const char *what, long n) {
-  while (ask(hm, what) != n) ep_sleep(BEAT_MS);
+  ep_print(buf, sizeof buf, ep_var(0), EP_PRINT_ELIXIR);
+  printf("iex> send hm, {:%s, self}; flush\n{:reply, %s}\n", what, buf);
 }
 
 static void shell(ep_term arg) {
   (void)arg;
-  iex("hm = HeartMonitor.start_link");
-  ep_pid hm = ep_spawn_link(loop, NULL);
-  show_pid(hm);
-  ep_pid p[3];
-  iex("[p1, p2, p3] = for _ <- 1..3, do: PingPong.start_link");
-  for (int i = 0; i < 3; i++) p[i] = ep_spawn_link(pingpong, NULL);
-  iex("for p <- [p1, p2, p3], do: send(hm, {:monitor, p})");
-  for (int i = 0; i < 3; i++) ep_send_fmt(hm, "{monitor, ~p}", p[i]);
-  iex("send hm, {:list_monitors, self}; flush");
+  ep_pid hm = ep_spawn_link(heart, NULL);
+  ep_pid a = ep_spawn(pinged, NULL), b = ep_spawn(pinged, NULL);
+  printf("a = #PID<0.%u.%u>, b = #PID<0.%u.%u>\n", a.id, a.serial, b.id, b.serial);
+  ep_send_fmt(hm, "{monitor, ~p}", a);
+  ep_send_fmt(hm, "{monitor, ~p}", b);
   ask(hm, "list_monitors");
-  show(ep_message());
-  until(hm, "list_alive", 3);
-  iex("send hm, {:list_alive, self}; flush   # after a heartbeat");
-  show(ep_message());
-  iex("Process.unlink(p2); Process.exit(p2, :kill)");
-  ep_unlink(p[1]);
-  ep_exit_signal_atom(p[1], EP_A_kill);
-  until(hm, "list_dead", 1);
-  iex("send hm, {:list_dead, self}; flush    # two heartbeats later");
-  show(ep_message());
-  iex("send hm, {:list_alive, self}; flush");
+  ep_send_fmt(hm, "round");
+  ep_sleep(50);   /* a heartbeat interval */
   ask(hm, "list_alive");
-  show(ep_message());
-  iex("send hm, {:demonitor, p2}; send hm, {:list_monitors, self}; flush");
-  ep_send_fmt(hm, "{demonitor, ~p}", p[1]);
-  ask(hm, "list_monitors");
-  show(ep_message());
+  printf("iex> Process.exit(b, :kill)\n");
+  ep_exit_signal_atom(b, EP_A_kill);
+  ep_send_fmt(hm, "round");
+  ep_sleep(50);
+  ep_send_fmt(hm, "round");
+  ep_sleep(50);
+  ask(hm, "list_alive");
+  ask(hm, "list_dead");
+  ep_unlink(hm);
 }
 
-int main(void) { return ep_run(NULL, shell, NULL); }
+int main(void) { return ep_run(NULL, shell, NULL) == 0 ? 0 : 1; }

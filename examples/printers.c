@@ -1,82 +1,71 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * printers.c - seed 004's Process.exit/2 tour: HelloPrinter (not trapping)
- * stops on any exit reason; HiPrinter traps exits and answers each
- * {:EXIT, pid, _} with a message, so :spri and even :normal do nothing,
- * and only :kill stops it; the shell, linked and trapping, gets
- * {:EXIT, pid, :killed}: kill is not transitive. Periods are 100 ms
- * instead of the seed's 5 and 6 s.
+ * printers.c - seed 004's Process.exit/2 tour. HelloPrinter prints Hello
+ * in a loop and dies of any exit signal; a trapping caller gets its
+ * {:EXIT, pid, reason}. HiPrinter traps exits and answers every exit
+ * signal with a message, even :normal, until Process.exit(pid, :kill).
  */
-#include "iex.h"
+#include <stdio.h>
 
-/* def start_link: Process.sleep(5000); IO.puts("Hello"); start_link() */
+#include "eproc.h"
+
 static void hello_printer(ep_term arg) {
   (void)arg;
   for (;;) {
-    ep_sleep(100);
-    puts("Hello");
-    fflush(stdout);
+    ep_sleep(20);
+    printf("Hello\n");
   }
 }
 
-/* HiPrinter: traps exits; receive {:EXIT, pid, _} -> send(pid, "..."),
- * after 6000 -> IO.puts("Hi!"); print() */
 static void hi_printer(ep_term arg) {
   (void)arg;
-  EP_PATTERN(p_exit, "{'EXIT', Pid::pid, _}");
   ep_trap_exit(true);
+  EP_PATTERN(p_exit, "{'EXIT', Pid::pid, _}");
   for (;;) {
-    if (ep_receive(100, p_exit) == 0) {
-      ep_pid pid;
-      ep_bind(&pid);
-      ep_send_fmt(pid, "~b", "Няма да стане, батка!");
+    if (ep_receive(60, p_exit) == 0) {
+      ep_pid from;
+      ep_bind(&from);
+      ep_send_fmt(from, "~b", "Няма да стане, батка!");
     } else {
-      puts("Hi!");
-      fflush(stdout);
+      printf("Hi!\n");
     }
   }
 }
 
-static void receive_inspect(void) {
-  ep_term msg;
-  ep_receive_any(&msg, EP_INFINITY);
-  show(msg);
+static void show_next(void) {
+  char buf[256];
+  ep_term m;
+  ep_receive_any(&m, EP_INFINITY);
+  ep_print(buf, sizeof buf, m, EP_PRINT_ELIXIR);
+  printf("iex> receive do msg -> IO.inspect(msg) end\n%s\n", buf);
 }
 
 static void shell(ep_term arg) {
   (void)arg;
-  iex("Process.flag(:trap_exit, true)");
-  show_bool(ep_trap_exit(true));
-  ep_smallterm s;
-  iex("pid = spawn_link(HelloPrinter, :start_link, [])");
+  ep_trap_exit(true);
+  printf("iex> Process.flag(:trap_exit, true)\n");
   ep_pid pid = ep_spawn_link(hello_printer, NULL);
-  show_pid(pid);
-  ep_sleep(250);
-  iex("Process.exit(pid, :spri_se_be)");
-  show_bool(ep_exit_signal(pid, ep_atom_term(&s, ep_atom_of("spri_se_be"))) == 0);
-  iex("receive do msg -> IO.inspect(msg) end");
-  receive_inspect();
+  printf("iex> pid = spawn_link(HelloPrinter, :start_link, [])\n");
+  ep_sleep(50);
+  printf("iex> Process.exit(pid, :spri_se_be)\n");
+  ep_exit_signal_atom(pid, ep_atom_of("spri_se_be"));
+  show_next();
 
-  iex("pid = spawn_link(HiPrinter, :start_link, [])");
   pid = ep_spawn_link(hi_printer, NULL);
-  show_pid(pid);
-  ep_sleep(250);
-  iex("Process.exit(pid, :spri)");
-  show_bool(ep_exit_signal(pid, ep_atom_term(&s, ep_atom_of("spri"))) == 0);
-  iex("receive do msg -> IO.inspect(msg) end");
-  receive_inspect();
-  iex("Process.exit(pid, :normal)");
-  show_bool(ep_exit_signal_atom(pid, EP_A_normal) == 0);
-  iex("receive do msg -> IO.inspect(msg) end");
-  receive_inspect();
-  iex("Process.exit(pid, :kill)");
-  show_bool(ep_exit_signal_atom(pid, EP_A_kill) == 0);
-  iex("receive do msg -> IO.inspect(msg) end");
-  receive_inspect();
-  iex("Process.alive?(pid)");
-  show_bool(ep_is_alive(pid));
-  iex("Process.alive?(self())   # kill is not transitive");
-  show_bool(ep_is_alive(ep_self()));
+  printf("iex> pid = spawn_link(HiPrinter, :start_link, [])\n");
+  ep_sleep(70);
+  const char *reasons[] = {"spri", "normal"};
+  for (int i = 0; i < 2; i++) {
+    printf("iex> Process.exit(pid, :%s)\n", reasons[i]);
+    ep_exit_signal_atom(pid, ep_atom_of(reasons[i]));
+    show_next();
+  }
+  printf("iex> Process.exit(pid, :kill)\n");
+  ep_exit_signal_atom(pid, EP_A_kill);
+  show_next();
 }
 
-int main(void) { return ep_run(NULL, shell, NULL); }
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  return ep_run(NULL, shell, NULL) == 0 ? 0 : 1;
+}

@@ -5,6 +5,7 @@
 # match a line of the output, in order (other lines may come between).
 # An example without an .expect file fails: every example is checked.
 set -u
+shopt -s nullglob
 build=${1:-build}
 passed=0 failed=0
 for src in examples/*.c; do

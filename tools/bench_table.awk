@@ -22,6 +22,7 @@ END {
   printf "%-34s %12s %12s %12s %12s %9s %9s %9s\n", "workload (ns/op)", "eproc", "eproc 1thr", "erlang", "go", "erl/c", "go/c", "1thr/c"
   for (i = 1; i <= n; i++) {
     w = order[i]
+    if (!(w in c) && (w in c1)) { c[w] = c1[w]; delete c1[w] }   # single-threaded workloads (term_codec)
     printf "%-34s %12s %12s %12s %12s %9s %9s %9s\n", w, (w in c) ? c[w] : "-", (w in c1) ? c1[w] : "-",
       (w in e) ? e[w] : "-", (w in g) ? g[w] : "-", r(e[w], c[w]), r(g[w], c[w]), r(c1[w], c[w])
   }

@@ -18,12 +18,14 @@ tour=(
   "ppool_nagger:seed 001 - the ppool application and its nagger session"
 )
 status=0
+bold="" plain=""
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 for entry in "${tour[@]}"; do
   name=${entry%%:*}
   title=${entry#*:}
   exe=$build/examples/$name
   [ -x "$exe" ] || continue
-  printf '\n\033[1m=== %s\033[0m   (examples/%s.c)\n' "$title" "$name"
+  printf '\n%s=== %s%s   (examples/%s.c)\n' "$bold" "$title" "$plain" "$name"
   "$exe" || { echo "!! $name exited with status $?"; status=1; }
 done
 exit $status

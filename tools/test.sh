@@ -1,24 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the whole suite against a build folder: each layer's Criterion binary,
-# then the round trip against a real Erlang (when erl is installed), then
-# the example programs' checks. Prints one closing line "N passed, N failed".
+# Runs the whole suite against a build folder: each layer's Check binary,
+# then the round trip against a real Erlang, then the example programs'
+# checks. The closing line adds up every check: "tests: N passed, M failed".
 set -u
 build=${1:-build}
-passed=0 failed=0
-run() {   # run NAME CMD...: one suite, counted once
+passed=0 failed=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run() {   # run NAME CMD...: one suite; its own counts are read from its output
   local name=$1; shift
   echo "== $name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "!! $name FAILED"; fi
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line p f
+  if line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -1) && [ -n "$line" ]; then
+    p=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+    set -- $p; f=$(( $2 + $3 )); p=$(( $1 - f ))
+  elif line=$(grep -E '^[a-z]*:? *[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) && [ -n "$line" ]; then
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+    f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  else
+    p=0; f=1
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" != 0 ]; then status=1; echo "!! $name FAILED (exit $rc)"; [ "$f" = 0 ] && failed=$((failed + 1)); fi
 }
 for t in "$build"/tests/test_*; do
   [ -x "$t" ] && run "$(basename "$t")" "$t"
 done
-if [ -x tests/erl/run.sh ]; then
-  if command -v erl >/dev/null; then run erlang-roundtrip tests/erl/run.sh "$build"
-  else echo "== erlang-roundtrip skipped: erl not installed (make deps)"; fi
-fi
-[ -x tests/examples.sh ] && run examples tests/examples.sh "$build"
+if command -v escript >/dev/null; then run erlang-roundtrip tests/erl/run.sh "$build"
+else echo "!! erlang-roundtrip needs escript (make deps)"; status=1; failed=$((failed + 1)); fi
+run examples tests/examples.sh "$build"
 echo
-echo "suites: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+echo "tests: $passed passed, $failed failed"
+[ "$status" = 0 ] && [ "$failed" = 0 ]

@@ -37,7 +37,8 @@
   X(EEXIST,    -22, "already exists")                                           \
   X(ENOTFOUND, -23, "not found")                                                \
   X(EBUSY,     -24, "busy")                                                     \
-  X(ESTATE,    -25, "operation not allowed in the current state")
+  X(ESTATE,    -25, "operation not allowed in the current state")             \
+  X(EDUPKEY,   -26, "duplicate key in an external term map")
 
 enum ep_errno {
 #define EP__ERR_ENUM(name, val, msg) EP_##name = (val),

@@ -36,7 +36,8 @@ extern "C" {
 typedef struct ep_config {
   int threads;               /* scheduler threads; 0 = one per core */
   uint32_t process_limit;    /* 0 = EP_PROCESS_LIMIT_DEFAULT */
-  size_t stack_size;         /* default stack per process; 0 = built-in default */
+  size_t stack_size;         /* stack reserved per process; 0 = 64 KiB (only touched
+                                pages cost memory); 16 KiB .. 1 GiB */
   int blocking_threads;      /* threads for ep_blocking(); 0 = default (10) */
 } ep_config;
 
@@ -67,7 +68,8 @@ enum ep_spawn_flags {
 
 typedef struct ep_spawn_opts {
   int flags;                 /* ep_spawn_flags */
-  size_t stack_size;         /* 0 = runtime default */
+  size_t stack_size;         /* 0 = runtime default; another size gets a mapping of
+                                its own (two with its guard page): use sparingly */
   const char *name;          /* register the child under this name, or NULL */
 } ep_spawn_opts;
 

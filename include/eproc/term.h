@@ -172,6 +172,10 @@ size_t ep_map_size(ep_term t);            /* 0 if not a map */
 ep_term ep_map_get(ep_term map, ep_term key);   /* NULL if absent */
 /* i-th pair in key order (i < ep_map_size). */
 int ep_map_pair(ep_term map, size_t i, ep_term *key, ep_term *value);
+/* maps:put/3 and maps:remove/2: return a new map (free with ep_term_free)
+ * and leave `map` as it is; NULL if map is not a map or out of memory. */
+ep_term ep_map_put(ep_term map, ep_term key, ep_term value);
+ep_term ep_map_remove(ep_term map, ep_term key);
 
 /* Owned terms: one malloc'd block each. */
 ep_term ep_term_dup(ep_term t);           /* returns new, NULL if out of memory */
@@ -201,6 +205,7 @@ typedef struct ep_build {
   int err;                           /* read-only: first error, or 0 */
   int depth;                         /* private: open containers */
   uint32_t top;                      /* private: complete top-level values */
+  uint8_t topkind;                   /* private: kind of the innermost open container */
   int nframes;                       /* private: capacity of frames */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
@@ -250,7 +255,14 @@ ep_term ep_b_peek(ep_build *b);
  *   ~s UTF-8 string as a list (const char *)        ~b binary from a C string
  *   ~B binary (const void *, size_t)                ~p ep_pid     ~r const ep_ref *
  *   ~t ep_term (copied)           ~F ep_fn, then its argument ep_term
- * A bad format or argument is EP_EFORMAT (or the builder's error), never a crash. */
+ * A hole stands wherever a term may (not inside <<...>>). A bad format or
+ * argument (unknown letter, unbalanced brackets, NULL pointer, unknown
+ * atom index) is EP_EFORMAT, or the builder's error (EP_ERANGE for a NaN,
+ * EP_EUTF8, EP_EDEPTH); never a crash, nothing leaked. ep_b_format appends
+ * one term and, like every builder call, leaves its error sticky in b.
+ * Any thread; never blocks. Per thread, a few compiled formats are cached
+ * (keyed by the format's address, checked against its text), so a repeated
+ * format is not parsed again; freed when the thread exits. */
 int ep_format(ep_term *out, const char *fmt, ...);          /* returns new */
 int ep_vformat(ep_term *out, const char *fmt, va_list ap);
 int ep_b_format(ep_build *b, const char *fmt, ...);         /* appends one term */
@@ -260,15 +272,26 @@ int ep_b_vformat(ep_build *b, const char *fmt, va_list ap);
 
 /* Parses Erlang term text ("{put, a, 42}", "[1, 2.5, <<\"bin\">>, #{k => v}]",
  * "<0.57.0>", "#Ref<0.1.2.3>", "'quoted atom'", "\"string\"", 16#ff, $a).
- * Returns new; EP_EPARSE on malformed text. */
+ * One term, then optionally '.'; whitespace and % comments between tokens;
+ * duplicate map keys: the last wins. <N.…> with N > 0 names the node atom
+ * of index N (as ep_print writes it). Returns new. Errors: EP_EPARSE
+ * (malformed), EP_EDEPTH (nested deeper than EP_MAX_DEPTH), EP_EATOMLEN,
+ * EP_ETOOBIG (a binary over 16 MiB, an integer of over 100000 digits),
+ * EP_ENOMEM, EP_EINVAL (NULL).
+ * ep_b_parse reads exactly len bytes and appends the term to b (an error
+ * stays sticky in b). Any thread; never blocks; no recursion in C. */
 int ep_parse(ep_term *out, const char *text);
 int ep_b_parse(ep_build *b, const char *text, size_t len);
 
 enum ep_print_flags { EP_PRINT_ERLANG = 0, EP_PRINT_ELIXIR = 1 };
-/* Prints like io:format("~p") without line breaks ({result,16}, <0.57.0>,
- * "abc" for printable lists, <<"bin">>), or in Elixir syntax
- * ({:result, 16}, #PID<0.57.0>, 'abc', "bin"). Writes at most cap bytes
- * including the NUL and returns the length the whole text needs. */
+/* Prints like io:format("~tp") without line breaks ({result,16}, <0.57.0>,
+ * "abc" for printable Latin-1 lists, <<"bin">>, <<"é"/utf8>>), or as
+ * Elixir 1.14's inspect/1 without limits ({:result, 16}, #PID<0.57.0>,
+ * 'abc', "bin", %{a: 1}). Text is UTF-8. Another node's pid, reference or
+ * port prints its node atom's index first (<5.57.0>); a local function
+ * term prints as #Fun<c.0xADDRESS>. Writes at most cap bytes including
+ * the NUL and returns the length the whole text needs (as snprintf).
+ * Any thread; never blocks; lists and nesting never recurse in C. */
 size_t ep_print(char *buf, size_t cap, ep_term t, int flags);
 /* Returns new (free()) NUL-terminated text, or NULL if out of memory. */
 char *ep_print_alloc(ep_term t, int flags);
@@ -291,16 +314,30 @@ enum ep_etf_flags {
                              term_to_binary(T, [{minor_version, 2}])) */
   EP_ETF_LATIN1_ATOMS = 1 /* ATOM_EXT where latin-1 fits (OTP <= 25 default) */
 };
-/* Encodes t with the version byte 131. Returns new bytes (free()) in
- * *out / *len. Errors: EP_ELOCALFUN, EP_ENOMEM. */
+/* Encodes t with the version byte 131, byte for byte as OTP 25's
+ * term_to_binary (maps in key order, as OTP writes maps of up to 32 keys).
+ * Local pids, refs and ports go out as node nonode@nohost, creation 0.
+ * Returns new bytes (free()) in *out / *len. Errors: EP_ELOCALFUN (a local
+ * function term), EP_ENOMEM, EP_EINVAL (NULL). */
 int ep_etf_encode(const ep_term t, int flags, uint8_t **out, size_t *len);
-/* Bytes needed, and the same encoding into caller storage. */
+/* Bytes needed, and the same encoding into caller storage: EP_ETOOBIG when
+ * cap is short, with *len set to the size needed. */
 int ep_etf_size(ep_term t, int flags, size_t *len);
 int ep_etf_encode_to(ep_term t, int flags, uint8_t *buf, size_t cap, size_t *len);
-/* Decodes one term (version byte first; compressed input accepted).
- * Trailing bytes are EP_ETRAILING. Hostile input gets an error, never a
- * crash or an over-allocation. *err_offset (may be NULL) receives the byte
- * offset where decoding failed. */
+/* Decodes one term (version byte first; compressed input accepted) of any
+ * tag OTP 25 writes for these types, and the older atom, float, pid, port
+ * and reference tags. Pids, refs and ports of nonode@nohost, creation 0
+ * become local. Hostile input gets an error, never a crash, recursion or
+ * an allocation much larger than the input (or the inflated size):
+ * EP_ETRUNC (a length past the end), EP_EBADVER, EP_EBADTAG (funs, export,
+ * atom cache refs, distribution headers, unknown tags), EP_EDEPTH (nesting
+ * past EP_MAX_DEPTH), EP_EUTF8, EP_EATOMLEN, EP_ERANGE (NaN/inf, bad bit
+ * count or reference length), EP_EDUPKEY, EP_EZLIB (corrupt or lying
+ * compressed data), EP_ETRAILING, EP_ETOOBIG, EP_ENOMEM. *err_offset (may
+ * be NULL) receives the input offset of the failing item's tag; inside
+ * compressed data, the offset the same term would have uncompressed.
+ * ep_b_etf_decode appends the term to b (straight into its buffer when b is
+ * empty); an error stays sticky in b. Any thread; never blocks. */
 int ep_etf_decode(ep_term *out, const uint8_t *data, size_t len, size_t *err_offset);
 int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_offset);
 
@@ -341,8 +378,9 @@ typedef struct ep_pattern ep_pattern;
 #define EP_PATTERN_MAX_PINS 8
 
 /* Returns new (ep_pattern_free). EP_EPARSE on bad text; EP_ETOOBIG past
- * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins or 16 nested map
- * patterns; EP_EDEPTH past 256 nested terms; EP_EATOMLEN for a long atom.
+ * EP_PATTERN_MAX_VARS variables, EP_PATTERN_MAX_PINS pins, 16 nested map
+ * patterns or 100000-digit numbers; EP_EDEPTH past 256 nested terms;
+ * EP_EATOMLEN for a long atom.
  * *err_offset gets the byte offset of the error when not NULL. */
 int ep_pattern_compile(ep_pattern **out, const char *text, size_t *err_offset);
 void ep_pattern_free(ep_pattern *p);

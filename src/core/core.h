@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "eproc.h"
 #include "platform/platform.h"
@@ -76,13 +77,19 @@
 #define EP_REDUCTIONS 2000                /* budget of a time slice, in runtime calls */
 #endif
 #ifndef EP_RUNQ_SIZE
-#define EP_RUNQ_SIZE 256                  /* per-worker ring (power of two) */
+#define EP_RUNQ_SIZE 4096                 /* per-worker deque (power of two) */
 #endif
 #ifndef EP_MAX_STANDINS
 #define EP_MAX_STANDINS 32                /* extra workers started for stuck ones */
 #endif
 #ifndef EP_STUCK_NS
 #define EP_STUCK_NS (10 * 1000000ull)     /* a worker that has not switched for this long is stuck */
+#endif
+#ifndef EP_SPIN_ROUNDS
+#define EP_SPIN_ROUNDS 20                 /* steal rounds (with pauses) before an idle worker parks */
+#endif
+#ifndef EP_SPAWN_COST
+#define EP_SPAWN_COST 50                  /* reductions a spawn costs (a spawning loop yields every 40) */
 #endif
 #ifndef EP_SLOT_CACHE
 #define EP_SLOT_CACHE 64                  /* free table slots a worker keeps */
@@ -101,9 +108,11 @@ enum ep__msg_kind {
 /* One heap block per queued item: this header, then the term (8-aligned). */
 typedef struct ep__msg {
   _Atomic(struct ep__msg *) next;   /* outer queue link, then inner list link */
-  uint32_t kind;                    /* ep__msg_kind */
+  uint16_t kind;                    /* ep__msg_kind */
+  uint16_t small;                   /* a EP__MSG_SMALL block (worker caches) */
   uint32_t aux;                     /* MK_TIMEOUT: generation */
 } ep__msg;
+#define EP__MSG_SMALL 64            /* bytes of a cached block, header included */
 
 #define EP__MSG_HDR sizeof(ep__msg)
 static inline ep_term ep__msg_term(const ep__msg *m) {
@@ -113,10 +122,19 @@ static inline ep_term ep__msg_term(const ep__msg *m) {
 /* ----------------------------------------------------- links, monitors -- */
 
 typedef struct ep__link {
-  struct ep__link *next;
-  struct ep__proc *peer;            /* valid while this node is listed (QSBR, see top) */
-  ep_pid pid;
+  struct ep__proc *peer;            /* valid while listed (QSBR, see top) */
+  ep_pid pid;                       /* id 0: empty slot */
 } ep__link;
+
+/* A process's links: a hash set by pid (links.c). */
+typedef struct ep__links {
+  ep__link *tab;
+  uint32_t n, cap;                  /* cap: 0 or a power of two */
+} ep__links;
+bool ep__links_find(const ep__links *s, ep_pid pid);
+void ep__links_add(ep__links *s, struct ep__proc *peer, ep_pid pid);
+bool ep__links_remove(ep__links *s, ep_pid pid);
+void ep__links_free(ep__links *s);
 
 typedef struct ep__mon {
   struct ep__mon *w_next, *w_prev;  /* in the watcher's mons (watcher's lock) */
@@ -162,8 +180,6 @@ typedef struct ep__proc {
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
   /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
   _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
-  _Atomic long mq_in;               /* messages delivered (senders add) */
-  _Atomic long mq_out;              /* messages taken out (owner only writes) */
   ep__msg *mq_tail;                 /* consumer end */
   ep__msg mq_stub;
   /* inner queue: messages taken from the outer queue, in order, owner only */
@@ -182,7 +198,7 @@ typedef struct ep__proc {
   ep_proc_fn fn;                    /* entry of a stackful process */
   bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
   void *hstate;
-  ep_term arg;                      /* owned copy of the spawn argument */
+  ep_term arg;                      /* copy of the spawn argument, in a message block */
   size_t stack_size;                /* 0: default */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;
@@ -190,7 +206,7 @@ typedef struct ep__proc {
   bool dead;                        /* lists detached by death processing */
   bool trap_exit;
   ep_term exit_reason;              /* owned; valid once exiting */
-  ep__link *links;
+  ep__links links;
   ep__mon *mons;                    /* monitors this process holds (watcher side) */
   ep__mon *mon_by;                  /* monitors on this process (target side) */
   _Atomic ep_atom name;             /* registered name: written under the registry lock */
@@ -213,7 +229,9 @@ struct ep__worker {
   /* run queue: Chase-Lev deque; owner at the bottom, thieves at the top */
   _Atomic int64_t dq_top, dq_bottom;
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
-  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong, spawn) */
+  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
+  ep__proc *spawned;                /* spawned by the running process, newest first */
+  _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
@@ -230,10 +248,16 @@ struct ep__worker {
   ep__proc *pcb_free;               /* reusable PCBs */
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
+  _Atomic long quota;               /* spare process-count reservations (proc.c) */
+  ep__msg *msgs;                    /* cached free small message blocks */
+  int nmsgs;
   ep__stack *stacks;                /* cached free stacks */
   int nstacks;
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
   int index;
+  _Atomic int tid;                  /* kernel thread id (monitor reads) */
+  clockid_t cpuclock;               /* this thread's CPU clock, once has_clock */
+  _Atomic int has_clock;
   pthread_t thread;
   void *altstack;                   /* SIGSEGV alternate stack */
   uint64_t last_qs;                 /* switches at the last quiescent state */
@@ -266,7 +290,7 @@ typedef struct ep__rt {
   _Atomic uint32_t fresh;           /* next never-used slot */
   pthread_mutex_t slot_lock;
   uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
-  _Atomic long nprocs;              /* live (not yet retired) processes */
+  _Atomic long nprocs;              /* reservations: live processes + the workers' quotas */
   /* workers */
   ep__worker **workers;
   _Atomic int nworkers;             /* started, nthreads + stand-ins */
@@ -338,6 +362,7 @@ ep_ref ep__make_ref(ep__worker *w);
 void ep__ready(ep__proc *p);                  /* a parked process got a message */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next);
 void ep__global_put(ep__proc *p);
+void ep__spawned(ep__worker *w, ep__proc *p); /* child of the running process */
 void ep__switch_out(ep__proc *p, int intent); /* from a process to its scheduler */
 _Noreturn void ep__die(ep__proc *p);          /* switch out for good (exiting is set) */
 int ep__sched_start(int nthreads);
@@ -369,6 +394,12 @@ bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run a
 void ep__mq_free_all(ep__proc *p);
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t);
+void ep__msg_free_w(ep__worker *w, ep__msg *m);
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
+void ep__msg_free(ep__msg *m);
+void ep__msg_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
 void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */
@@ -408,7 +439,9 @@ void ep__blocking_stop(void);
 
 /* terms */
 ep_term ep__dup(ep_term t);                   /* aborts on out-of-memory */
-ep_term ep__atom_dup(ep_atom a);
+ep_term ep__atom_dup(ep_atom a);             /* an exit reason: free with ep__reason_free */
+void ep__reason_free(ep_term t);
+void ep__atom_terms_init(void);
 
 /* sanitizer fiber hooks (sched.c) */
 void ep__fiber_create(ep__proc *p);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * info.c - process_info (R45). Most items are read under the target's
- * lock or from atomic counters. `messages` of another process is asked of
+ * lock. `messages` and `message_queue_len` of another process are asked of
  * that process itself, like the BEAM's process_info signal: an MK_INFO
  * item in its mailbox, answered when it next looks at its mailbox, so the
- * list is exactly the messages that arrived before the request. Owns
- * nothing.
+ * answer covers exactly the messages that arrived before the request (and
+ * senders pay no counting). Owns nothing.
  */
 #include <string.h>
 
@@ -14,6 +14,7 @@
 typedef struct {
   ep_pid reply_to;
   ep_ref ref;
+  ep_atom item;                     /* messages or message_queue_len */
 } info_req;
 
 static ep_term finish(ep_build *b) {
@@ -41,8 +42,9 @@ void ep__info_answer(ep__proc *p, ep__msg *req) {
   ep_b_tuple(&b);
   ep_b_ref(&b, &r.ref);
   ep_b_tuple(&b);
-  ep_b_atom(&b, EP_A_messages);
-  build_messages(&b, p);
+  ep_b_atom(&b, r.item);
+  if (r.item == EP_A_messages) build_messages(&b, p);
+  else ep_b_int(&b, p->in_len);
   ep_b_end(&b);
   ep_b_end(&b);
   ep_term t = finish(&b);
@@ -72,7 +74,7 @@ static bool reply_or_down(ep_term t, void *ctx, int *clause) {
   return false;
 }
 
-static ep_term messages_of_other(ep__proc *self, ep_pid pid) {
+static ep_term ask_other(ep__proc *self, ep_pid pid, ep_atom item) {
   ep_recv_mark();
   waitctx w = {ep_monitor(pid)};
   bool f = ep__enter();
@@ -81,7 +83,7 @@ static ep_term messages_of_other(ep__proc *self, ep_pid pid) {
     ep__msg *m = ep__msg_new(sizeof(info_req));
     if (!m) abort();
     m->kind = MK_INFO;
-    info_req r = {ep__pid(self), w.ref};
+    info_req r = {ep__pid(self), w.ref, item};
     memcpy((char *)m + EP__MSG_HDR, &r, sizeof r);
     ep__deliver(p, m);
   }
@@ -98,6 +100,7 @@ static ep_term messages_of_other(ep__proc *self, ep_pid pid) {
 /* A foreign thread asks through a helper process. */
 typedef struct {
   ep_pid pid;
+  ep_atom item;
   ep_term out;
   _Atomic uint32_t done;
 } helper_ctx;
@@ -106,13 +109,13 @@ static void helper(ep_term arg) {
   int64_t addr;
   ep_get_int(arg, &addr);
   helper_ctx *h = (helper_ctx *)(intptr_t)addr;
-  h->out = messages_of_other(ep__self(), h->pid);
+  h->out = ask_other(ep__self(), h->pid, h->item);
   atomic_store_explicit(&h->done, 1, memory_order_release);
   ep__os_wake(&h->done, 1);
 }
 
-static ep_term messages_from_foreign(ep_pid pid) {
-  helper_ctx h = {pid, NULL, 0};
+static ep_term ask_from_foreign(ep_pid pid, ep_atom item) {
+  helper_ctx h = {pid, item, NULL, 0};
   ep_smallterm s;
   if (ep_spawn_opt(NULL, helper, ep_int_term(&s, (int64_t)(intptr_t)&h), NULL, NULL) != 0) return NULL;
   while (!atomic_load_explicit(&h.done, memory_order_acquire)) ep__os_wait(&h.done, 0);
@@ -121,16 +124,17 @@ static ep_term messages_from_foreign(ep_pid pid) {
 
 static void pid_list_links(ep_build *b, ep__proc *p) {
   ep_b_list(b);
-  for (ep__link *l = p->links; l; l = l->next) ep_b_pid(b, l->pid);
+  for (uint32_t i = 0; i < p->links.cap; i++)
+    if (p->links.tab[i].pid.id) ep_b_pid(b, p->links.tab[i].pid);
   ep_b_end(b);
 }
 
 ep_term ep_process_info(ep_pid pid, ep_atom item) {
   ep__proc *self = ep__self();
   bool me = self && ep_pid_eq(pid, ep__pid(self));
-  if (item == EP_A_messages && !me) {
+  if ((item == EP_A_messages || item == EP_A_message_queue_len) && !me) {
     if (!ep_is_alive(pid)) return NULL;
-    return self ? messages_of_other(self, pid) : messages_from_foreign(pid);
+    return self ? ask_other(self, pid, item) : ask_from_foreign(pid, item);
   }
   bool f = ep__enter();
   ep__proc *p = ep__lookup(pid);
@@ -147,13 +151,10 @@ ep_term ep_process_info(ep_pid pid, ep_atom item) {
     ep__drain(p);
     build_messages(&b, p);
     break;
-  case EP_A_message_queue_len: {
-    if (me) ep__drain(p);
-    long n = atomic_load_explicit(&p->mq_in, memory_order_relaxed) -
-             atomic_load_explicit(&p->mq_out, memory_order_relaxed);
-    ep_b_int(&b, n < 0 ? 0 : n);
+  case EP_A_message_queue_len:
+    ep__drain(p);
+    ep_b_int(&b, p->in_len);
     break;
-  }
   case EP_A_links:
     ep__lock(p);
     pid_list_links(&b, p);

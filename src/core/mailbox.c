@@ -76,12 +76,15 @@ bool ep__mq_markparked(ep__proc *p) {
 }
 
 void ep__mq_free_all(ep__proc *p) {
+  if (!p->in_head && p->mq_tail == &p->mq_stub &&
+      !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
+    return;   /* the common case: nothing left */
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL)
-    if (m != &p->mq_stub) free(m);
+    if (m != &p->mq_stub) ep__msg_free(m);
   for (m = p->in_head; m;) {
     ep__msg *n = atomic_load_explicit(&m->next, memory_order_relaxed);
-    free(m);
+    ep__msg_free(m);
     m = n;
   }
   p->in_head = p->in_tail = NULL;
@@ -90,24 +93,77 @@ void ep__mq_free_all(ep__proc *p) {
   p->mark_set = false;
 }
 
-ep__msg *ep__msg_new(size_t term_size) {
-  ep__msg *m = malloc(EP__MSG_HDR + term_size);
+/* Small blocks (most messages) are recycled through a per-worker free
+ * list: a message is usually freed on the worker that will send the next
+ * one. Off under the sanitizers, which must see every malloc and free. */
+#if defined(EP_SANITIZE_BUILD)
+#define MSG_CACHE 0
+#else
+#define MSG_CACHE 8192   /* 512 KiB per worker at most */
+#endif
+
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
+  ep__msg *m = NULL;
+  bool small = EP__MSG_HDR + term_size <= EP__MSG_SMALL;
+  if (small) {
+    if (w && w->msgs) {
+      m = w->msgs;
+      w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
+      w->nmsgs--;
+    } else {
+      m = malloc(EP__MSG_SMALL);
+    }
+  } else {
+    m = malloc(EP__MSG_HDR + term_size);
+  }
   if (!m) return NULL;
   m->kind = MK_MSG;
+  m->small = small;
   m->aux = 0;
   return m;
 }
 
-ep__msg *ep__msg_copy(ep_term t) {
+ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
+
+void ep__msg_free_w(ep__worker *w, ep__msg *m) {
+  if (m->small && MSG_CACHE) {
+    if (w && w->nmsgs < MSG_CACHE) {
+      atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
+      w->msgs = m;
+      w->nmsgs++;
+      return;
+    }
+  }
+  free(m);
+}
+
+void ep__msg_free(ep__msg *m) { ep__msg_free_w(m->small ? ep__tls_worker() : NULL, m); }
+
+void ep__msg_cache_free(ep__worker *w) {
+  while (w->msgs) {
+    ep__msg *m = w->msgs;
+    w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
+    free(m);
+  }
+  w->nmsgs = 0;
+}
+
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t) {
   size_t n = ep_term_size(t);
-  ep__msg *m = ep__msg_new(n);
+  ep__msg *m = ep__msg_new_w(w, n);
   if (m) memcpy((char *)m + EP__MSG_HDR, t, n);
   return m;
 }
 
+ep__msg *ep__msg_copy(ep_term t) { return ep__msg_copy_w(ep__tls_worker(), t); }
+
 void ep__deliver(ep__proc *p, ep__msg *m) {
-  if (m->kind == MK_MSG) atomic_fetch_add_explicit(&p->mq_in, 1, memory_order_relaxed);
   if (ep__mq_push(p, m)) ep__ready(p);
+}
+
+/* The same from a process running on worker w (no thread-local lookup). */
+void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m) {
+  if (ep__mq_push(p, m)) ep__runq_put(w, p, true);
 }
 
 void ep__wake(ep__proc *p) {
@@ -120,6 +176,9 @@ void ep__wake(ep__proc *p) {
 /* Moves every message that has arrived to the end of the inner queue; the
  * control items only change flags and are freed here. */
 void ep__drain(ep__proc *p) {
+  /* fast path: nothing arrived (the tail is on the stub, nothing behind it) */
+  if (p->mq_tail == &p->mq_stub && !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
+    return;
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
     if (m == &p->mq_stub) continue;
@@ -143,7 +202,7 @@ void ep__drain(ep__proc *p) {
     default:
       break;
     }
-    free(m);
+    ep__msg_free(m);
   }
 }
 
@@ -158,16 +217,13 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
   if (p->in_tail == m) p->in_tail = prev;
   if (p->mark_set && p->mark == m) p->mark = prev;
   p->in_len--;
-  /* owner-only writer: a plain increment, atomic for process_info readers */
-  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
 }
 
 /* Frees what the previous receive handed out (R: bounded memory for a
  * process that loops receiving). */
 void ep__recv_release(ep__proc *p) {
   if (p->cur_msg) {
-    free(p->cur_msg);
+    ep__msg_free_w(p->worker, p->cur_msg);
     p->cur_msg = NULL;
   }
   if (p->caught) {

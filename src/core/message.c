@@ -11,21 +11,27 @@
 
 /* Hands a finished message block to p, or drops it if p is gone (R10). */
 void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m) {
+  if (self) {
+    /* a process: its worker is known, and it holds no foreign count */
+    ep__worker *w = self->worker;
+    ep__proc *p = ep__lookup(to);
+    if (p && !atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep__deliver_w(w, p, m);
+    else ep__msg_free_w(w, m);
+    ep__charge(self, 1);
+    return;
+  }
   bool f = ep__enter();
   ep__proc *p = ep__lookup(to);
-  if (p && !atomic_load_explicit(&p->exiting, memory_order_relaxed)) {
-    ep__deliver(p, m);
-  } else {
-    free(m);
-  }
+  if (p && !atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep__deliver(p, m);
+  else ep__msg_free(m);
   ep__leave(f);
-  if (self) ep__charge(self, 1);
 }
 
 int ep_send(ep_pid to, ep_term msg) {
-  ep__msg *m = ep__msg_copy(msg);
+  ep__proc *self = ep__self();
+  ep__msg *m = self ? ep__msg_copy_w(self->worker, msg) : ep__msg_copy(msg);
   if (!m) return EP_ENOMEM;
-  ep__send_block(ep__self(), to, m);
+  ep__send_block(self, to, m);
   return 0;
 }
 
@@ -89,14 +95,12 @@ long ep_flush(void) {
   long n = p->in_len;
   for (ep__msg *m = p->in_head; m;) {
     ep__msg *next = atomic_load_explicit(&m->next, memory_order_relaxed);
-    free(m);
+    ep__msg_free(m);
     m = next;
   }
   p->in_head = p->in_tail = NULL;
   p->in_len = 0;
   p->mark = NULL;
-  atomic_store_explicit(&p->mq_out, atomic_load_explicit(&p->mq_out, memory_order_relaxed) + n,
-                        memory_order_relaxed);
   return n;
 }
 

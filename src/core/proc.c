@@ -162,7 +162,7 @@ void ep__retire(ep__worker *w, ep__proc *p) {
 void ep__quiescent(ep__worker *w) {
   uint64_t e = atomic_load_explicit(&RT->epoch, memory_order_seq_cst);
   atomic_store_explicit(&w->qs_epoch, e, memory_order_seq_cst);
-  if (!w->limbo_head) return;
+  if (w->limbo_n < 64) return;   /* reclaim in batches */
   if (w->limbo_tail->retire_epoch == e) {
     /* open a new epoch so the others' next quiescent states count */
     atomic_fetch_add_explicit(&RT->epoch, 1, memory_order_seq_cst);
@@ -238,9 +238,28 @@ ep_term ep__dup(ep_term t) {
   return c;
 }
 
+/* Exit reasons that are predefined atoms point into this table instead of
+ * the heap: most processes end `normal`, and their death then allocates
+ * nothing. Filled by ep_start, before any thread reads it. */
+static uint8_t atom_terms[EP__A_COUNT][8];
+
+void ep__atom_terms_init(void) {
+  for (ep_atom a = 1; a < EP__A_COUNT; a++) {
+    ep_smallterm s;
+    memcpy(atom_terms[a], ep_atom_term(&s, a), 5);
+  }
+}
+
 ep_term ep__atom_dup(ep_atom a) {
+  if (a < EP__A_COUNT) return (ep_term)(void *)atom_terms[a];
   ep_smallterm s;
   return ep__dup(ep_atom_term(&s, a));
+}
+
+void ep__reason_free(ep_term t) {
+  const uint8_t *b = (const uint8_t *)(const void *)t;
+  if (b >= &atom_terms[0][0] && b < &atom_terms[0][0] + sizeof atom_terms) return;
+  ep_term_free(t);
 }
 
 static void pcb_init(ep__proc *p, uint32_t id) {
@@ -248,6 +267,72 @@ static void pcb_init(ep__proc *p, uint32_t id) {
   p->id = id;
   p->serial = RT->slots[id].serial;
   ep__mq_init(p);
+}
+
+/* ------------------------------------------------------- process count -- */
+
+/* The limit is exact, but counting every spawn and death on one shared
+ * word would make the workers fight over its cache line. So RT->nprocs
+ * counts reservations: live processes plus spare ones each worker holds
+ * (w->quota), taken QUOTA_BATCH at a time while far from the limit. Near
+ * it, reservations are taken one by one, and the workers' spares are
+ * pulled back before a spawn is refused. */
+#define QUOTA_BATCH 64
+
+static bool quota_take_own(ep__worker *w) {
+  long q = atomic_load_explicit(&w->quota, memory_order_relaxed);
+  while (q > 0)
+    if (atomic_compare_exchange_weak_explicit(&w->quota, &q, q - 1, memory_order_relaxed,
+                                              memory_order_relaxed))
+      return true;
+  return false;
+}
+
+static bool reserve(long n) {
+  if (atomic_fetch_add_explicit(&RT->nprocs, n, memory_order_relaxed) + n <= (long)RT->limit)
+    return true;
+  atomic_fetch_sub_explicit(&RT->nprocs, n, memory_order_relaxed);
+  return false;
+}
+
+static void pull_back_spares(void) {
+  int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    long q = atomic_exchange_explicit(&RT->workers[i]->quota, 0, memory_order_relaxed);
+    if (q) atomic_fetch_sub_explicit(&RT->nprocs, q, memory_order_relaxed);
+  }
+}
+
+/* One reservation for a new process, or false at the limit. */
+static bool count_in(ep__worker *w) {
+  if (w && quota_take_own(w)) return true;
+  if (w && reserve(QUOTA_BATCH)) {
+    atomic_fetch_add_explicit(&w->quota, QUOTA_BATCH - 1, memory_order_relaxed);
+    return true;
+  }
+  if (reserve(1)) return true;
+  pull_back_spares();
+  return reserve(1);
+}
+
+static void count_out(ep__worker *w) {
+  if (!w) {
+    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    return;
+  }
+  long q = atomic_fetch_add_explicit(&w->quota, 1, memory_order_relaxed) + 1;
+  if (q > 2 * QUOTA_BATCH &&
+      atomic_compare_exchange_strong_explicit(&w->quota, &q, q - QUOTA_BATCH, memory_order_relaxed,
+                                              memory_order_relaxed))
+    atomic_fetch_sub_explicit(&RT->nprocs, QUOTA_BATCH, memory_order_relaxed);
+}
+
+long ep_process_count(void) {
+  long n = atomic_load_explicit(&RT->nprocs, memory_order_acquire);
+  int nw = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
+  for (int i = 0; i < nw && RT->workers; i++)
+    n -= atomic_load_explicit(&RT->workers[i]->quota, memory_order_relaxed);
+  return n;
 }
 
 /* Makes a process and makes it runnable; links/monitors with the caller
@@ -263,28 +348,28 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     name = ep_atom_of(opts->name);
     if (!name || name == EP_A_undefined) return EP_EBADARG;
   }
-  /* the limit counts live processes exactly, whatever the slot caches hold */
-  if (atomic_fetch_add_explicit(&RT->nprocs, 1, memory_order_relaxed) >= (long)RT->limit) {
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
-    return EP_ESYSLIMIT;
-  }
   ep__worker *w = ep__tls_worker();
+  /* the limit counts live processes exactly, whatever the slot caches hold */
+  if (!count_in(w)) return EP_ESYSLIMIT;
   uint32_t id;
   int rc = slot_alloc(w, &id);
   if (rc) {
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    count_out(w);
     return rc;
   }
   ep__proc *p = pcb_alloc(w);
-  ep_term a = NULL;
-  if (p && arg) a = ep_term_dup(arg);
+  /* the argument lives in a message block: small ones come from the
+   * worker's cache, so most spawns allocate nothing */
+  ep__msg *ablk = NULL;
+  if (p && arg) ablk = ep__msg_copy_w(w, arg);
+  ep_term a = ablk ? ep__msg_term(ablk) : NULL;
   if (!p || (arg && !a)) {
     if (p && w) {   /* a foreign thread's PCB stays in its chunk until ep_stop */
       p->qnext = w->pcb_free;
       w->pcb_free = p;
     }
     slot_free(w, id);
-    atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
+    count_out(w);
     return EP_ENOMEM;
   }
   pcb_init(p, id);
@@ -297,13 +382,9 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   ep__fiber_create(p);
   ep_pid pid = ep__pid(p);
   if (flags & EP_SPAWN_LINK) {
-    ep__link *l1 = malloc(sizeof *l1), *l2 = malloc(sizeof *l2);
-    if (!l1 || !l2) abort();
-    *l1 = (ep__link){p->links, parent, ep__pid(parent)};
-    p->links = l1;
+    ep__links_add(&p->links, parent, ep__pid(parent));
     ep__lock(parent);
-    *l2 = (ep__link){parent->links, p, pid};
-    parent->links = l2;
+    ep__links_add(&parent->links, p, pid);
     ep__unlock(parent);
   }
   if (flags & EP_SPAWN_MONITOR) {
@@ -341,13 +422,15 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   }
   if (p->handler) {
     /* parked from birth: its first message (or exit signal) schedules it */
+  } else if (w && parent) {
+    ep__spawned(w, p);
   } else if (w) {
     ep__runq_put(w, p, true);
   } else {
     ep__global_put(p);
   }
   if (out) *out = pid;
-  if (parent) ep__charge(parent, 1);
+  if (parent) ep__charge(parent, EP_SPAWN_COST);
   return rc;
 }
 
@@ -395,11 +478,14 @@ ep_pid ep_spawn_handler(ep_handler_fn fn, void *state) {
 
 /* Called by death processing: the slot goes back, the PCB to limbo. */
 void ep__proc_release(ep__worker *w, ep__proc *p) {
-  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_release);
+  /* seq_cst: the slot is cleared before the retire epoch is read (in one
+   * total order with every quiescent state), so no thread that announces
+   * a later epoch can still find this PCB through the table */
+  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_seq_cst);
   slot_free(w, p->id);
   ep__retire(w, p);
-  if (atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_acq_rel) == 1 &&
-      atomic_load_explicit(&RT->state, memory_order_acquire) == 2) {
+  count_out(w);
+  if (atomic_load_explicit(&RT->state, memory_order_acquire) == 2 && ep_process_count() == 0) {
     atomic_fetch_add_explicit(&RT->empty_word, 1, memory_order_release);
     ep__os_wake(&RT->empty_word, 1);
   }
@@ -460,7 +546,6 @@ void ep_sleep(long ms) {
   p->mark = mk;
 }
 
-long ep_process_count(void) { return atomic_load_explicit(&RT->nprocs, memory_order_relaxed); }
 
 long ep_processes(ep_pid *out, long cap) {
   bool f = ep__enter();

@@ -53,6 +53,7 @@ int ep_start(const ep_config *cfg) {
   atomic_store_explicit(&RT->epoch, 1, memory_order_relaxed);
   atomic_store_explicit(&RT->foreign, 0, memory_order_relaxed);
   atomic_store_explicit(&RT->ref_global, 1, memory_order_relaxed);
+  ep__atom_terms_init();
   rc = ep__table_init(c.process_limit);
   if (!rc) rc = ep__sched_start(c.threads);
   if (!rc) rc = ep__service_start();
@@ -73,7 +74,7 @@ int ep_start(const ep_config *cfg) {
 static void kill_all(void) {
   ep_smallterm s;
   ep_term kill = ep_atom_term(&s, EP_A_kill);
-  while (atomic_load_explicit(&RT->nprocs, memory_order_acquire) > 0) {
+  while (ep_process_count() > 0) {
     uint32_t seen = atomic_load_explicit(&RT->empty_word, memory_order_acquire);
     uint32_t top = atomic_load_explicit(&RT->fresh, memory_order_relaxed);
     bool f = ep__enter();
@@ -82,7 +83,7 @@ static void kill_all(void) {
       if (p) ep_exit_signal(ep__pid(p), kill);
     }
     ep__leave(f);
-    if (atomic_load_explicit(&RT->nprocs, memory_order_acquire) == 0) break;
+    if (ep_process_count() == 0) break;
     ep__os_wait_until(&RT->empty_word, seen, ep__os_now_ns() + 20 * 1000000ull);
   }
 }

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE   /* pthread_getattr_np */
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 
@@ -256,6 +257,34 @@ static ep__proc *local_get(ep__worker *w, bool *from_next) {
   return dq_take(w);
 }
 
+/* Children are held back until their parent switches out, then pushed so
+ * that the first spawned is taken first: a parent that spawns and waits
+ * (skynet, a supervisor) has its subtree run depth first, and a long burst
+ * of spawns (pmap) runs in spawn order, so replies come back in order. */
+void ep__spawned(ep__worker *w, ep__proc *p) {
+  p->qnext = w->spawned;
+  w->spawned = p;
+}
+
+static bool has_more_than(ep__worker *w, int64_t n) {
+  return atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+             atomic_load_explicit(&w->dq_top, memory_order_relaxed) > n;
+}
+
+static void publish_spawned(ep__worker *w) {
+  ep__proc *p = w->spawned;
+  if (!p) return;
+  w->spawned = NULL;
+  while (p) {
+    ep__proc *next = p->qnext;
+    dq_push(w, p);
+    p = next;
+  }
+  /* this worker is about to take one itself: only a second one is worth
+   * waking a thread for (a wake-up is a system call) */
+  if (has_more_than(w, 1)) maybe_wakep();
+}
+
 void ep__global_put(ep__proc *p) {
   global_put_list(p, p, 1);
   /* seq_cst: pairs with the fence of a worker going idle (see park) */
@@ -274,7 +303,13 @@ static ep__proc *global_get(ep__worker *w) {
   }
   long n = atomic_load_explicit(&RT->gq_n, memory_order_relaxed);
   long share = n / atomic_load_explicit(&RT->nworkers, memory_order_relaxed) + 1;
-  if (share > EP_RUNQ_SIZE / 2) share = EP_RUNQ_SIZE / 2;
+  /* never more than half the room left in our deque: taking more would
+   * spill straight back */
+  long room = EP_RUNQ_SIZE - (long)(atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+                                    atomic_load_explicit(&w->dq_top, memory_order_relaxed));
+  if (share > room / 2) share = room / 2;
+  if (share > 256) share = 256;
+  if (share < 1) share = 1;
   ep__proc *last = p;
   long taken = 1;
   while (taken < share && last->qnext) {
@@ -286,11 +321,16 @@ static ep__proc *global_get(ep__worker *w) {
   atomic_fetch_sub_explicit(&RT->gq_n, taken, memory_order_relaxed);
   pthread_mutex_unlock(&RT->gq_lock);
   /* oldest runs now; the rest go in so that the next oldest is taken next */
-  ep__proc *rest[EP_RUNQ_SIZE / 2];
+  ep__proc *rest[256];
   long k = 0;
   for (ep__proc *q = p->qnext; k < taken - 1; q = q->qnext) rest[k++] = q;
   while (k > 0) dq_push(w, rest[--k]);
   return p;
+}
+
+static ep__proc *take_resume(ep__worker *w) {
+  if (!atomic_load_explicit(&w->resume, memory_order_relaxed)) return NULL;
+  return atomic_exchange_explicit(&w->resume, NULL, memory_order_acq_rel);
 }
 
 static ep__proc *steal_from(ep__worker *v) {
@@ -305,6 +345,7 @@ static ep__proc *steal_from(ep__worker *v) {
     if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
                                                      memory_order_relaxed))
       return p;
+    if ((p = take_resume(v)) != NULL) return p;
   }
   return NULL;
 }
@@ -337,7 +378,8 @@ static bool work_visible(ep__worker *w) {
     if (v == w) continue;
     if (has_queued(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
-        atomic_load_explicit(&v->runnext, memory_order_relaxed))
+        (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
+         atomic_load_explicit(&v->resume, memory_order_relaxed)))
       return true;
   }
   return false;
@@ -443,6 +485,16 @@ static void park(ep__worker *w) {
   ep__service_kick();
 }
 
+static inline void spin_pause(void) {
+  for (int i = 0; i < 32; i++) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+  }
+}
+
 /* The next process to run; *fresh_slice is false when it inherits the
  * running slice (taken from runnext: a ping-pong pair shares one slice, so
  * it cannot starve the queue, as in Go). */
@@ -451,17 +503,26 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
     ep__proc *p = NULL;
     bool from_next = false;
-    if (++w->tick % 61 == 0) p = global_get(w);
+    if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
+    if (!p && w->tick % 16381 == 0) p = take_resume(w);   /* nor, rarely, a spawner */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
+    if (!p) p = take_resume(w);
     if (!p) p = global_get(w);
     if (!p) {
       if (!w->spinning) {
         w->spinning = true;
         atomic_fetch_add_explicit(&RT->nspinning, 1, memory_order_seq_cst);
       }
-      p = steal(w);
-      if (!p) p = global_get(w);
+      /* spin a little before parking (about 20 us): work that comes soon
+       * then costs no futex wake-up and no sleep */
+      for (int i = 0; i < EP_SPIN_ROUNDS && !p; i++) {
+        p = steal(w);
+        if (!p) p = global_get(w);
+        if (!p && atomic_load_explicit(&w->runnext, memory_order_relaxed)) p = local_get(w, &from_next);
+        if (!p && has_more_than(w, 0)) p = local_get(w, &from_next);
+        if (!p) spin_pause();
+      }
     }
     if (p) {
       if (w->spinning) stop_spinning(w);
@@ -514,6 +575,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     if (atomic_load_explicit(&w->stuck, memory_order_relaxed))
       atomic_store_explicit(&w->stuck, 0, memory_order_relaxed);
     if (EP_UNLIKELY(p->overflowed || !ep__stack_sp_ok(p->stack, p->sp))) {
+      publish_spawned(w);
       ep__lock(p);
       if (!atomic_load_explicit(&p->exiting, memory_order_relaxed))
         ep__set_exit(p, ep__atom_dup(EP_A_stack_overflow));
@@ -523,20 +585,32 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     }
     switch (p->intent) {
     case IN_YIELD:
+      if (w->spawned) {
+        /* its children first, then it: a spawning loop (pmap) has its
+         * batches run in order, and a thief cannot take the spawner and
+         * run it ahead of its children */
+        publish_spawned(w);
+        ep__proc *old = atomic_exchange_explicit(&w->resume, p, memory_order_acq_rel);
+        if (old) global_put_list(old, old, 1);
+        return;
+      }
       /* the back of the global FIFO: everyone else runs first */
       global_put_list(p, p, 1);
       maybe_wakep();
       return;
     case IN_PARK:
+      publish_spawned(w);
       /* after markparked succeeds p may already run elsewhere: hands off */
       if (ep__mq_markparked(p)) return;
       continue;   /* something arrived meanwhile: run it again */
     case IN_PARK_FREE:
+      publish_spawned(w);
       ep__stack_put(w, p->stack);
       p->stack = NULL;
       if (ep__mq_markparked(p)) return;
       continue;
     default:
+      publish_spawned(w);
       ep__death(w, p);
       return;
     }
@@ -546,6 +620,9 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
 static void *worker_main(void *arg) {
   ep__worker *w = arg;
   ep__set_tls_worker(w);
+  atomic_store_explicit(&w->tid, ep__os_tid(), memory_order_relaxed);
+  if (pthread_getcpuclockid(pthread_self(), &w->cpuclock) == 0)
+    atomic_store_explicit(&w->has_clock, 1, memory_order_release);   /* the monitor reads it */
   ep__overflow_init(w);
 #ifdef EP_TSAN
   w->tsan_fiber = __tsan_get_current_fiber();
@@ -563,8 +640,9 @@ static void *worker_main(void *arg) {
   bool fresh;
   while ((p = find_work(w, &fresh)) != NULL) {
     run(w, p, fresh);
-    /* a quiescent state costs a full fence: every 16 runs is enough */
-    if ((++w->last_qs & 15) == 0) ep__quiescent(w);
+    /* a quiescent state costs a full fence and a look at every worker:
+     * every 64 runs is enough (PCBs wait a little longer in limbo) */
+    if ((++w->last_qs & 63) == 0) ep__quiescent(w);
   }
   go_offline(w);
   ep__overflow_fini(w);
@@ -615,8 +693,11 @@ void ep__sched_stop(void) {
   for (int i = 0; i < n; i++) pthread_join(RT->workers[i]->thread, NULL);
   for (int i = 0; i < n; i++) {
     ep__worker *w = RT->workers[i];
+    atomic_fetch_sub_explicit(&RT->nprocs, atomic_load_explicit(&w->quota, memory_order_relaxed),
+                              memory_order_relaxed);
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
+    ep__msg_cache_free(w);
     free(w->altstack);
     free(w);
   }
@@ -631,29 +712,51 @@ void ep__sched_stop(void) {
 /* ------------------------------------------------------------ monitor -- */
 
 static uint64_t seen_switches[256];   /* service thread only */
+static uint64_t seen_cpu[256];        /* worker thread CPU time at the last tick, ns */
 static int nstandins;                 /* service thread only */
 
+static uint64_t thread_cpu_ns(ep__worker *v) {
+  struct timespec ts;
+  if (!atomic_load_explicit(&v->has_clock, memory_order_acquire) ||
+      clock_gettime(v->cpuclock, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A worker is stuck when it has run one process since the last tick: its
+ * runnext becomes stealable and an idle worker is woken. A stand-in is
+ * started for it only if its thread really spun (its CPU clock advanced)
+ * or is blocked in the kernel: on a loaded machine a worker that the
+ * kernel merely descheduled is slow, not stuck, and another thread would
+ * only add to the load. */
 void ep__monitor_tick(uint64_t now) {
   (void)now;
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   bool waiting = atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0;
-  int stuck = 0;
+  int stuck = 0, hopeless = 0;
   for (int i = 0; i < n && i < 256; i++) {
     ep__worker *v = RT->workers[i];
     uint64_t s = atomic_load_explicit(&v->switches, memory_order_relaxed);
+    uint64_t cpu = thread_cpu_ns(v);
     if (atomic_load_explicit(&v->busy, memory_order_relaxed) && s == seen_switches[i]) {
       stuck++;
       atomic_store_explicit(&v->stuck, 1, memory_order_relaxed);
-      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v)) waiting = true;
+      if (atomic_load_explicit(&v->runnext, memory_order_relaxed) || has_queued(v) ||
+          atomic_load_explicit(&v->resume, memory_order_relaxed))
+        waiting = true;
+      if (cpu - seen_cpu[i] >= EP_STUCK_NS / 4 ||
+          ep__os_thread_blocked(atomic_load_explicit(&v->tid, memory_order_relaxed)))
+        hopeless++;
     }
     seen_switches[i] = s;
+    seen_cpu[i] = cpu;
   }
-  if (!waiting) return;
+  if (!waiting || stuck == 0) return;
   if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) > 0) {
     ep__wakep();
     return;
   }
-  if (stuck == 0 || nstandins >= EP_MAX_STANDINS) return;
+  if (hopeless == 0 || nstandins >= EP_MAX_STANDINS) return;
   ep__worker *w = worker_new(n, true);
   if (!w) return;
   RT->workers[n] = w;
@@ -665,6 +768,7 @@ void ep__monitor_tick(uint64_t now) {
 
 void ep__monitor_reset(void) {
   memset(seen_switches, 0, sizeof seen_switches);
+  memset(seen_cpu, 0, sizeof seen_cpu);
   nstandins = 0;
 }
 

@@ -18,6 +18,7 @@ static ep__msg *build(const char *fmt, va_list ap, int *err) {
     /* the builder's buffer becomes the block: header in the headroom */
     m = (ep__msg *)(void *)b.buf;
     m->kind = MK_MSG;
+    m->small = 0;   /* the builder's block: freed with free() */
     m->aux = 0;
     b.buf = NULL;
     b.cap = 0;

@@ -92,7 +92,7 @@ void ep__set_exit(ep__proc *p, ep_term reason_owned) {
 
 void ep__exit_self(ep__proc *p, ep_term reason_owned) {
   ep__lock(p);
-  if (atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep_term_free(reason_owned);
+  if (atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep__reason_free(reason_owned);
   else ep__set_exit(p, reason_owned);
   ep__unlock(p);
 }
@@ -103,30 +103,9 @@ void ep__check_exit(ep__proc *p) {
 
 /* ---------------------------------------------------------------- links -- */
 
-static bool link_find(ep__proc *p, ep_pid pid) {
-  for (ep__link *l = p->links; l; l = l->next)
-    if (ep_pid_eq(l->pid, pid)) return true;
-  return false;
-}
-
-static bool link_remove(ep__proc *p, ep_pid pid) {
-  for (ep__link **lp = &p->links; *lp; lp = &(*lp)->next) {
-    if (ep_pid_eq((*lp)->pid, pid)) {
-      ep__link *l = *lp;
-      *lp = l->next;
-      free(l);
-      return true;
-    }
-  }
-  return false;
-}
-
-static void link_add(ep__proc *p, ep__proc *peer) {
-  ep__link *l = malloc(sizeof *l);
-  if (!l) abort();
-  *l = (ep__link){p->links, peer, ep__pid(peer)};
-  p->links = l;
-}
+static bool link_find(ep__proc *p, ep_pid pid) { return ep__links_find(&p->links, pid); }
+static bool link_remove(ep__proc *p, ep_pid pid) { return ep__links_remove(&p->links, pid); }
+static void link_add(ep__proc *p, ep__proc *peer) { ep__links_add(&p->links, peer, ep__pid(peer)); }
 
 /* Applies an exit signal to p (R25). mode: SIG_EXIT2 for exit/2 (link flag
  * clear), SIG_LINK from a linked process that died (dropped if the link is
@@ -311,14 +290,16 @@ bool ep_demonitor(const ep_ref *ref, int flags) {
     mon_unref(m, drop);
   }
   bool found = m != NULL;
-  if (flags & EP_DEMONITOR_FLUSH) {
-    /* R37: remove one {_, Ref, _, _, _} already in the mailbox */
+  if ((flags & EP_DEMONITOR_FLUSH) && !found) {
+    /* R37: remove one {_, Ref, _, _, _} already in the mailbox. A monitor
+     * still found had fired nothing (DOWN delivery unlists it under our
+     * lock), so only a monitor already gone needs the scan. */
     ep__drain(self);
     ep__msg *prev = NULL;
     for (ep__msg *q = self->in_head; q; prev = q, q = atomic_load_explicit(&q->next, memory_order_relaxed)) {
       if (is_down_for(ep__msg_term(q), (void *)ref, NULL)) {
         ep__inner_unlink(self, prev, q);
-        free(q);
+        ep__msg_free(q);
         break;
       }
     }
@@ -357,9 +338,9 @@ void ep__death(ep__worker *w, ep__proc *p) {
   ep__lock(p);
   if (!atomic_load_explicit(&p->exiting, memory_order_relaxed)) ep__set_exit(p, ep__atom_dup(EP_A_normal));
   ep_term reason = p->exit_reason;
-  ep__link *links = p->links;
+  ep__links links = p->links;
   ep__mon *mons = p->mons, *mon_by = p->mon_by;
-  p->links = NULL;
+  p->links = (ep__links){0};
   p->mons = p->mon_by = NULL;
   for (ep__mon *m = mons; m; m = m->w_next) m->in_w = false;
   for (ep__mon *m = mon_by; m; m = m->t_next) m->in_t = false;
@@ -371,7 +352,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
   ep__registry_release(p);
   ep__recv_release(p);
   ep__mq_free_all(p);
-  if (p->arg) ep_term_free(p->arg);
+  if (p->arg) ep__msg_free_w(w, (ep__msg *)(void *)((char *)(uintptr_t)p->arg - EP__MSG_HDR));
   p->arg = NULL;
   free(p->vars);
   p->vars = NULL;
@@ -381,13 +362,13 @@ void ep__death(ep__worker *w, ep__proc *p) {
   }
   ep__fiber_destroy(p);
 
+  /* reported before the signals go out: whoever sees the DOWN sees the report */
+  if (p->crashed && logger) logger(pid, reason, logger_ctx);
+
   /* links first, then monitors: one observer gets EXIT before DOWN (R7) */
-  while (links) {
-    ep__link *l = links;
-    links = l->next;
-    signal_apply(l->peer, pid, reason, SIG_LINK);
-    free(l);
-  }
+  for (uint32_t i = 0; i < links.cap; i++)
+    if (links.tab[i].pid.id) signal_apply(links.tab[i].peer, pid, reason, SIG_LINK);
+  ep__links_free(&links);
   /* DOWNs go out in the order the monitors were made (the list is newest
    * first): a watcher that sees the DOWN of a later monitor has the
    * earlier ones too */
@@ -422,12 +403,11 @@ void ep__death(ep__worker *w, ep__proc *p) {
     ep__unlock(t);
     mon_unref(m, drop);
   }
-  if (p->crashed && logger) logger(pid, reason, logger_ctx);
   if (ep_pid_eq(pid, root_pid)) {
     atomic_store_explicit(&root_word, ep_is_atom(reason, EP_A_normal) ? 1u : 2u, memory_order_release);
     ep__os_wake(&root_word, 1);
   }
-  ep_term_free(reason);
+  ep__reason_free(reason);
   p->exit_reason = NULL;
   ep__proc_release(w, p);
 }

@@ -164,7 +164,7 @@ static long timer_op(const ep_ref *ref, bool cancel) {
   }
   pthread_mutex_unlock(&T.lock);
   if (found) {
-    free(found->msg);
+    ep__msg_free(found->msg);
     free(found);
   }
   return left;
@@ -201,7 +201,7 @@ static void fire(due d) {
     }
   }
   ep__leave(f);
-  free(d.msg);
+  if (d.msg) ep__msg_free(d.msg);
 }
 
 static void *service_main(void *arg) {
@@ -274,7 +274,7 @@ void ep__service_stop(void) {
   pthread_mutex_lock(&T.lock);
   for (size_t i = 0; i < T.n; i++) {
     /* every process is gone, so receive timers are orphans too */
-    free(T.heap[i]->msg);
+    if (T.heap[i]->msg) ep__msg_free(T.heap[i]->msg);
     free(T.heap[i]);
   }
   free(T.heap);

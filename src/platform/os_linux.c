@@ -8,6 +8,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -66,4 +67,19 @@ long ep__os_rss_bytes(void) {
   if (fscanf(f, "%ld %ld", &size, &rss) != 2) rss = -1;
   fclose(f);
   return rss < 0 ? -1 : rss * (long)ep__os_page_size();
+}
+
+int ep__os_tid(void) { return (int)syscall(SYS_gettid); }
+
+bool ep__os_thread_blocked(int tid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  /* "tid (comm) S ...": the state follows the last ')' */
+  char *close = strrchr(buf, ')');
+  return close && close[1] == ' ' && (close[2] == 'S' || close[2] == 'D');
 }

@@ -9,6 +9,7 @@
 #define EP_PLATFORM_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,8 @@ int ep__os_protect_none(void *p, size_t n);   /* 0 or -1 */
 void ep__os_discard(void *p, size_t n);       /* give the pages back, keep the range */
 size_t ep__os_page_size(void);
 long ep__os_rss_bytes(void);                  /* resident set size of the process */
+int ep__os_tid(void);                         /* the calling thread's kernel id */
+/* Whether thread tid of this process is blocked in the kernel (sleeping). */
+bool ep__os_thread_blocked(int tid);
 
 #endif

@@ -49,7 +49,8 @@ static double float_of(const uint8_t *p) {
   return d;
 }
 
-/* Numbers by value; `exact` breaks value ties as integer < float. */
+/* Numbers by value; `exact` (map key order) puts every integer before
+ * every float, as maps:to_list and term_to_binary order map keys. */
 static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   uint8_t ta = a[0], tb = b[0];
   if (ta == T_INT && tb == T_INT) return cmp_i64((int64_t)rd64(a + 1), (int64_t)rd64(b + 1));
@@ -60,14 +61,17 @@ static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   if (ta == T_BIG && tb == T_BIG) return cmp_big(a, b);
   if (ta == T_BIG && tb == T_INT) return a[1] ? -1 : 1;   /* bigs lie outside int64 */
   if (ta == T_INT && tb == T_BIG) return b[1] ? 1 : -1;
+  /* map key order (exact): every integer before every float, as OTP sorts
+   * map keys ("integer types are considered less than float types") */
+  if (exact) return ta == T_FLOAT ? 1 : -1;
   /* one float and one integer: compare exactly through long double (64-bit
    * mantissa at least), bigs through their nearest value */
   int flip = ta == T_FLOAT ? -1 : 1;
+  if (exact) return -flip;          /* integer before float */
   const uint8_t *i = ta == T_FLOAT ? b : a, *f = ta == T_FLOAT ? a : b;
   long double x = i[0] == T_INT ? (long double)(int64_t)rd64(i + 1) : (long double)ep__big_to_double(i);
   long double y = float_of(f);
   int c = (x > y) - (x < y);
-  if (c == 0 && exact) c = -1;      /* integer before float */
   return c * flip;
 }
 
@@ -84,9 +88,13 @@ static int cmp_atom(uint32_t a, uint32_t b) {
   return cmp_bytes((const uint8_t *)sa, na, (const uint8_t *)sb, nb);  /* UTF-8 keeps code point order */
 }
 
+/* Node name, then creation; local ones compare as this node's. */
 static int cmp_node(const uint8_t *a, const uint8_t *b) {
-  int c = cmp_atom(rd32(a + 1), rd32(b + 1));
-  return c ? c : cmp_u64(rd32(a + 5), rd32(b + 5));
+  uint32_t na = rd32(a + 1), nb = rd32(b + 1), ca = rd32(a + 5), cb = rd32(b + 5);
+  if (na == EP_NODE_LOCAL) na = ep__local_node(&ca);
+  if (nb == EP_NODE_LOCAL) nb = ep__local_node(&cb);
+  int c = cmp_atom(na, nb);
+  return c ? c : cmp_u64(ca, cb);
 }
 
 static int compare(const uint8_t *a, const uint8_t *b, bool exact);
@@ -143,9 +151,9 @@ static int compare(const uint8_t *a, const uint8_t *b, bool exact) {
       }
       break;
     case 5: if (!(c = cmp_node(a, b))) c = cmp_u64(rd64(a + 9), rd64(b + 9)); break;
-    case 6:
-      if (!(c = cmp_node(a, b)) && !(c = cmp_u64(rd32(a + 13), rd32(b + 13))))
-        c = cmp_u64(rd32(a + 9), rd32(b + 9));
+    case 6:   /* pids, unlike refs and ports, put serial and id before the node */
+      if (!(c = cmp_u64(rd32(a + 13), rd32(b + 13))) && !(c = cmp_u64(rd32(a + 9), rd32(b + 9))))
+        c = cmp_node(a, b);
       break;
     case 7: {
       uint32_t n = rd32(a + 1), m = rd32(b + 1);

@@ -1,21 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * parse.c - Erlang term text to terms: one scanner that appends straight
- * into a builder, iterative over both nesting (an explicit stack of open
- * containers, at most EP_MAX_DEPTH deep) and list length, so hostile text
- * costs neither C stack nor unbounded memory. Owns no state beyond a call.
- * format.c reuses it through the hole callback (text_int.h); printing is
- * print.c's job.
- *
- * Grammar: atoms (bare or 'quoted'), integers (1, -1, 16#ff, 1_000, $a,
- * any size), floats (1.5, -0.0, 1.0e10), "strings" (lists of code points;
- * adjacent strings concatenate), binaries (<<>>, <<1,2,3>>, <<"a">>,
- * <<"é"/utf8>>, <<1,2:3>>), tuples, lists, [H|T], maps #{K => V} (the last
- * of duplicate keys wins), <0.57.0>, #Ref<0.1.2.3>, #Port<0.5>,
- * whitespace and % comments anywhere between tokens, an optional final '.'.
- * A pid, port or reference with a non-zero node number names the node atom
- * of that index (what print.c writes). Reserved words and variables are
- * not atoms, as in Erlang.
+ * into a builder, iterative over nesting (an explicit stack of open
+ * containers, at most EP_MAX_DEPTH) and list length, so hostile text costs
+ * neither C stack nor unbounded memory. Owns no state beyond a call.
+ * format.c reuses it through the hole callback; printing is print.c's job.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,8 +12,21 @@
 
 #include "text_int.h"
 
-#ifndef EP_PARSE_MAX_SEGMENT_BITS
-#define EP_PARSE_MAX_SEGMENT_BITS (1u << 24)   /* largest binary segment size, bits */
+/* Grammar: atoms (bare or 'quoted'), integers (1, -1, 16#ff, 1_000, $a,
+ * any size), floats (1.5, -0.0, 1.0e10), "strings" (lists of code points;
+ * adjacent strings concatenate), binaries (<<>>, <<1,2,3>>, <<"a">>,
+ * <<"é"/utf8>>, <<1,2:3>>), tuples, lists, [H|T], maps #{K => V} (the last
+ * of duplicate keys wins), <0.57.0>, #Ref<0.1.2.3>, #Port<0.5>,
+ * whitespace and % comments anywhere between tokens, an optional final '.'.
+ * A pid, port or reference with a non-zero node number names the node atom
+ * of that index (what print.c writes). Reserved words and variables are
+ * not atoms, as in Erlang. */
+
+#ifndef EP_PARSE_MAX_DIGITS
+#define EP_PARSE_MAX_DIGITS 100000   /* longest integer literal; parsing is quadratic in it */
+#endif
+#ifndef EP_PARSE_MAX_BINARY_BITS
+#define EP_PARSE_MAX_BINARY_BITS (1u << 27)   /* largest <<...>> parsed, in bits (16 MiB) */
 #endif
 
 enum { K_TUPLE, K_LIST, K_TAIL, K_MAP_KEY, K_MAP_VAL };
@@ -34,6 +36,7 @@ typedef struct parser {
   ep_build *b;
   ep__hole_fn hole;
   void *ctx;
+  ep__fmt_rec *rec;            /* NULL, or the builder calls to record */
   int syntax;                  /* the code for a syntax error */
   int depth;
   uint8_t kind[EP_MAX_DEPTH];  /* what each open container expects next */
@@ -44,7 +47,20 @@ static int peek2(const parser *ps) { return ps->end - ps->s >= 2 ? (uint8_t)ps->
 
 static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 
-static void skip_ws(parser *ps) {
+static void record(parser *ps, ep__op op) {
+  ep__fmt_rec *r = ps->rec;
+  if (!r || !r->ok) return;
+  if (r->n == EP__FMT_MAX_OPS) r->ok = false;
+  else r->op[r->n++] = op;
+}
+#define REC(ps, ...) record((ps), (ep__op){__VA_ARGS__})
+
+/* The term being parsed makes calls a compiled format cannot replay. */
+static void no_record(parser *ps) {
+  if (ps->rec) ps->rec->ok = false;
+}
+
+static void skip_ws_slow(parser *ps) {
   while (ps->s < ps->end) {
     uint8_t c = (uint8_t)*ps->s;
     if (c >= 1 && c <= ' ') {
@@ -57,12 +73,17 @@ static void skip_ws(parser *ps) {
   }
 }
 
-static bool eat(parser *ps, const char *lit) {
-  size_t n = strlen(lit);
+static inline void skip_ws(parser *ps) {
+  if (ps->s < ps->end && (uint8_t)*ps->s <= ' ') skip_ws_slow(ps);
+  else if (ps->s < ps->end && *ps->s == '%') skip_ws_slow(ps);
+}
+
+static bool eat_n(parser *ps, const char *lit, size_t n) {
   if ((size_t)(ps->end - ps->s) < n || memcmp(ps->s, lit, n) != 0) return false;
   ps->s += n;
   return true;
 }
+#define eat(ps, lit) eat_n((ps), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------- characters -- */
 
@@ -145,15 +166,27 @@ static int text_char(parser *ps, uint32_t *cp) {
 
 /* ------------------------------------------------------------- atoms -- */
 
-static bool reserved(const char *s, size_t n) {
-  static const char *const words[] = {
-      "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor",
-      "case", "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or",
-      "orelse", "receive", "rem", "try", "when", "xor"};
+bool ep__erl_reserved(const char *s, size_t n) {
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
   if (n < 2 || n > 7) return false;
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
-  return false;
+  switch (s[0]) {
+  case 'a': return IS("after") || IS("and") || IS("andalso");
+  case 'b': return IS("band") || IS("begin") || IS("bnot") || IS("bor") || IS("bsl") || IS("bsr") || IS("bxor");
+  case 'c': return IS("case") || IS("catch") || IS("cond");
+  case 'd': return IS("div");
+  case 'e': return IS("end");
+  case 'f': return IS("fun");
+  case 'i': return IS("if");
+  case 'l': return IS("let");
+  case 'n': return IS("not");
+  case 'o': return IS("of") || IS("or") || IS("orelse");
+  case 'r': return IS("receive") || IS("rem");
+  case 't': return IS("try");
+  case 'w': return IS("when");
+  case 'x': return IS("xor");
+  default: return false;
+  }
+#undef IS
 }
 
 /* Latin-1 letters À..ÿ (but × and ÷) as their two UTF-8 bytes. */
@@ -177,11 +210,12 @@ static int bare_atom(parser *ps) {
     else break;
   }
   size_t n = (size_t)(ps->s - start);
-  if (reserved(start, n)) return ps->syntax;
+  if (ep__erl_reserved(start, n)) return ps->syntax;
   ep_atom a;
   int r = ep_atom_from(start, n, &a);
   if (r < 0) return r;
   ep_b_atom(ps->b, a);
+  REC(ps, .kind = OP_ATOM, .atom = a);
   return 0;
 }
 
@@ -193,7 +227,6 @@ static int quoted_atom(parser *ps) {
     uint32_t cp;
     int r = text_char(ps, &cp);
     if (r < 0) return r;
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return ps->syntax;
     if (++chars > EP_ATOM_MAX_CHARS) return EP_EATOMLEN;
     len += (size_t)ep__utf8_enc(cp, name + len);
   }
@@ -202,6 +235,7 @@ static int quoted_atom(parser *ps) {
   int r = ep_atom_from((const char *)name, len, &a);
   if (r < 0) return r;
   ep_b_atom(ps->b, a);
+  REC(ps, .kind = OP_ATOM, .atom = a);
   return 0;
 }
 
@@ -264,17 +298,21 @@ static int build_int(parser *ps, const char *s, const char *e, int base, bool ne
     if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) break;
     v = v * (uint64_t)base + (uint64_t)d;
   }
-  if (p == e) {
-    if (!neg && v <= INT64_MAX) ep_b_int(ps->b, (int64_t)v);
-    else if (neg && v <= (uint64_t)INT64_MAX + 1) ep_b_int(ps->b, (int64_t)(0 - v));
-    else {
-      uint8_t mag[8];
-      for (int i = 0; i < 8; i++) mag[i] = (uint8_t)(v >> (8 * i));
-      ep_b_big(ps->b, neg, mag, 8);
-    }
+  if (p == e && (neg ? v <= (uint64_t)INT64_MAX + 1 : v <= INT64_MAX)) {
+    int64_t i = neg ? (int64_t)(0 - v) : (int64_t)v;
+    ep_b_int(ps->b, i);
+    REC(ps, .kind = OP_INT, .v.i = i);
+    return 0;
+  }
+  no_record(ps);
+  if (p == e) {   /* fits 64 bits, not int64 */
+    uint8_t mag[8];
+    for (int i = 0; i < 8; i++) mag[i] = (uint8_t)(v >> (8 * i));
+    ep_b_big(ps->b, neg, mag, 8);
     return 0;
   }
   /* Beyond 64 bits: chunks of k digits, base^k < 2^32, multiplied in. */
+  if (e - s > EP_PARSE_MAX_DIGITS) return EP_ETOOBIG;
   bignum x = {.n = 0, .cap = 16};
   x.l = x.inl;
   uint32_t chunk = 0, scale = 1;
@@ -350,23 +388,35 @@ static int build_float(parser *ps, const char *s, const char *e, bool neg) {
     if (isinf(d)) return ps->syntax;   /* erl_scan rejects it too */
   }
   ep_b_float(ps->b, neg ? -d : d);
+  REC(ps, .kind = OP_FLOAT, .v.d = neg ? -d : d);
   return 0;
+}
+
+/* Integer literal digits at the cursor, [Base#]Digits: sets their span
+ * and base and moves past them. False if malformed. */
+static bool int_digits(parser *ps, const char **ds, const char **de, int *base) {
+  const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
+  if (!e) return false;
+  *base = 10;
+  if (e < ps->end && *e == '#') {
+    long v = 0;
+    for (const char *p = s; p < e && v <= 36; p++)
+      if (*p != '_') v = v * 10 + (*p - '0');
+    if (v < 2 || v > 36) return false;
+    *base = (int)v;
+    s = e + 1;
+    e = scan_digits(s, ps->end, *base);
+    if (!e) return false;
+  }
+  *ds = s;
+  *de = ps->s = e;
+  return true;
 }
 
 /* A number at the cursor (after any sign): 12, 1_000, 16#ff, 1.5e3. */
 static int number(parser *ps, bool neg) {
   const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
   if (!e) return ps->syntax;
-  if (e < ps->end && *e == '#') {
-    long base = 0;
-    for (const char *p = s; p < e && base <= 36; p++)
-      if (*p != '_') base = base * 10 + (*p - '0');
-    if (base < 2 || base > 36) return ps->syntax;
-    const char *ds = e + 1, *de = scan_digits(ds, ps->end, (int)base);
-    if (!de) return ps->syntax;
-    ps->s = de;
-    return build_int(ps, ds, de, (int)base, neg);
-  }
   if (e + 1 < ps->end && *e == '.' && is_digit((uint8_t)e[1])) {
     const char *f = scan_digits(e + 1, ps->end, 10);
     if (!f) return ps->syntax;
@@ -380,8 +430,10 @@ static int number(parser *ps, bool neg) {
     ps->s = f;
     return build_float(ps, s, f, neg);
   }
-  ps->s = e;
-  return build_int(ps, s, e, 10, neg);
+  const char *ds, *de;
+  int base;
+  if (!int_digits(ps, &ds, &de, &base)) return ps->syntax;
+  return build_int(ps, ds, de, base, neg);
 }
 
 static int char_literal(parser *ps, bool neg) {
@@ -390,6 +442,7 @@ static int char_literal(parser *ps, bool neg) {
   int r = text_char(ps, &cp);
   if (r < 0) return r;
   ep_b_int(ps->b, neg ? -(int64_t)cp : (int64_t)cp);
+  REC(ps, .kind = OP_INT, .v.i = neg ? -(int64_t)cp : (int64_t)cp);
   return 0;
 }
 
@@ -404,15 +457,20 @@ static int string_list(parser *ps) {
       uint32_t cp;
       int r = text_char(ps, &cp);
       if (r < 0) return r;
-      if (!open) ep_b_list(ps->b);
+      if (!open) {
+        ep_b_list(ps->b);
+        REC(ps, .kind = OP_LIST);
+      }
       open = true;
       ep_b_int(ps->b, cp);
+      REC(ps, .kind = OP_INT, .v.i = cp);
     }
     ps->s++;
     skip_ws(ps);
   }
   if (open) ep_b_end(ps->b);
   else ep_b_nil(ps->b);
+  REC(ps, .kind = open ? OP_END : OP_NIL);
   return 0;
 }
 
@@ -422,12 +480,21 @@ typedef struct bitbuf {
   uint8_t inl[128];
 } bitbuf;
 
-static bool bits_put(bitbuf *bb, uint64_t v, size_t size) {
+static void bit_set(bitbuf *bb, unsigned bit) {
+  if (bb->bits % 8 == 0) bb->d[bb->bits / 8] = 0;
+  if (bit) bb->d[bb->bits / 8] |= (uint8_t)(0x80 >> (bb->bits % 8));
+  bb->bits++;
+}
+
+/* Appends the low `size` bits of v, most significant first; sizes past 64
+ * bits are sign-extended (as <<-1:72>>). */
+static int bits_put(bitbuf *bb, uint64_t v, size_t size) {
+  if (size > EP_PARSE_MAX_BINARY_BITS - bb->bits) return EP_ETOOBIG;
   size_t need = (bb->bits + size + 7) / 8;
   if (need > bb->cap) {
     size_t cap = bb->cap * 2 > need ? bb->cap * 2 : need;
     uint8_t *d = bb->d == bb->inl ? malloc(cap) : realloc(bb->d, cap);
-    if (!d) return false;
+    if (!d) return EP_ENOMEM;
     if (bb->d == bb->inl) memcpy(d, bb->inl, sizeof bb->inl);
     bb->d = d;
     bb->cap = cap;
@@ -435,16 +502,19 @@ static bool bits_put(bitbuf *bb, uint64_t v, size_t size) {
   if (size == 8 && bb->bits % 8 == 0) {
     bb->d[bb->bits / 8] = (uint8_t)v;
     bb->bits += 8;
-    return true;
+    return 0;
   }
-  /* Most significant bit first; sizes past 64 bits sign-extend. */
-  for (size_t i = size; i-- > 0; bb->bits++) {
-    unsigned bit = i < 64 ? (unsigned)(v >> i) & 1 : (unsigned)(v >> 63);
-    uint8_t mask = (uint8_t)(0x80 >> (bb->bits % 8));
-    if (bb->bits % 8 == 0) bb->d[bb->bits / 8] = 0;
-    if (bit) bb->d[bb->bits / 8] |= mask;
+  unsigned sign = (unsigned)(v >> 63);
+  for (; size > 64 && bb->bits % 8; size--) bit_set(bb, sign);
+  if (size > 64) {   /* whole bytes of sign */
+    size_t n = (size - 64) / 8;
+    memset(bb->d + bb->bits / 8, sign ? 0xFF : 0, n);
+    bb->bits += 8 * n;
+    size -= 8 * n;
   }
-  return true;
+  for (; size > 64; size--) bit_set(bb, sign);
+  while (size-- > 0) bit_set(bb, (unsigned)(v >> size) & 1);
+  return 0;
 }
 
 /* A binary segment value: an integer (any base, sign, $c) fitting int64. */
@@ -462,19 +532,9 @@ static int segment_int(parser *ps, int64_t *out) {
     *out = neg ? -(int64_t)cp : cp;
     return 0;
   }
-  const char *s = ps->s, *e = scan_digits(s, ps->end, 10);
-  int base = 10;
-  if (!e) return ps->syntax;
-  if (e < ps->end && *e == '#') {
-    long bv = 0;
-    for (const char *p = s; p < e && bv <= 36; p++)
-      if (*p != '_') bv = bv * 10 + (*p - '0');
-    if (bv < 2 || bv > 36) return ps->syntax;
-    base = (int)bv;
-    s = e + 1;
-    e = scan_digits(s, ps->end, base);
-    if (!e) return ps->syntax;
-  }
+  const char *s, *e;
+  int base;
+  if (!int_digits(ps, &s, &e, &base)) return ps->syntax;
   uint64_t v = 0;
   for (const char *p = s; p < e; p++) {
     int d = digit_in((uint8_t)*p, base);
@@ -483,7 +543,6 @@ static int segment_int(parser *ps, int64_t *out) {
     v = v * (uint64_t)base + (uint64_t)d;
   }
   if (!neg && v > INT64_MAX) return ps->syntax;
-  ps->s = e;
   *out = neg ? (int64_t)(0 - v) : (int64_t)v;
   return 0;
 }
@@ -500,7 +559,7 @@ static int segment_tail(parser *ps, size_t *size, bool *utf8) {
     for (const char *p = ps->s; p < e; p++) {
       if (*p == '_') continue;
       v = v * 10 + (size_t)(*p - '0');
-      if (v > EP_PARSE_MAX_SEGMENT_BITS) return EP_ETOOBIG;
+      if (v > EP_PARSE_MAX_BINARY_BITS) return EP_ETOOBIG;
     }
     ps->s = e;
     *size = v;
@@ -545,11 +604,11 @@ static int binary_segments(parser *ps, bitbuf *bb) {
         if (utf8) {
           int k = ep__utf8_enc(cp, u);
           for (int i = 0; i < k; i++)
-            if (!bits_put(bb, u[i], 8)) return EP_ENOMEM;
+            if ((r = bits_put(bb, u[i], 8)) < 0) return r;
         } else if (cp > 255) {
           return ps->syntax;
-        } else if (!bits_put(bb, cp, 8)) {
-          return EP_ENOMEM;
+        } else if ((r = bits_put(bb, cp, 8)) < 0) {
+          return r;
         }
       }
       ps->s = after;
@@ -565,9 +624,9 @@ static int binary_segments(parser *ps, bitbuf *bb) {
         if (given != SIZE_MAX || v < 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return ps->syntax;
         int k = ep__utf8_enc((uint32_t)v, u);
         for (int i = 0; i < k; i++)
-          if (!bits_put(bb, u[i], 8)) return EP_ENOMEM;
-      } else if (!bits_put(bb, (uint64_t)v, given == SIZE_MAX ? 8 : given)) {
-        return EP_ENOMEM;
+          if ((r = bits_put(bb, u[i], 8)) < 0) return r;
+      } else if ((r = bits_put(bb, (uint64_t)v, given == SIZE_MAX ? 8 : given)) < 0) {
+        return r;
       }
     }
     skip_ws(ps);
@@ -577,6 +636,7 @@ static int binary_segments(parser *ps, bitbuf *bb) {
 }
 
 static int binary(parser *ps) {
+  no_record(ps);
   bitbuf bb = {.bits = 0, .cap = sizeof bb.inl};
   bb.d = bb.inl;
   ps->s += 2;
@@ -614,6 +674,7 @@ static bool read_node(parser *ps, uint32_t *node) {
 
 static int pid(parser *ps) {
   uint32_t node;
+  no_record(ps);
   uint64_t id, serial;
   ps->s++;
   if (!read_node(ps, &node) || !eat(ps, ".") || !read_u64(ps, UINT32_MAX, &id) || !eat(ps, ".") ||
@@ -626,6 +687,7 @@ static int pid(parser *ps) {
 /* #Ref<N.a.b.c>: words most significant first, so a is w[2]. */
 static int ref(parser *ps) {
   ep_ref r = {0};
+  no_record(ps);
   uint64_t words[5];
   if (!read_node(ps, &r.node)) return ps->syntax;
   while (r.len < 5 && eat(ps, ".")) {
@@ -640,6 +702,7 @@ static int ref(parser *ps) {
 
 static int port(parser *ps) {
   ep_port p = {0};
+  no_record(ps);
   if (!read_node(ps, &p.node) || !eat(ps, ".") || !read_u64(ps, UINT64_MAX, &p.id) || !eat(ps, ">"))
     return ps->syntax;
   ep_b_port(ps->b, &p);
@@ -666,9 +729,11 @@ static int term_start(parser *ps) {
     ps->s++;
     skip_ws(ps);
     ep_b_tuple(ps->b);
+    REC(ps, .kind = OP_TUPLE);
     if (peek(ps) == '}') {
       ps->s++;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       return LEAF;
     }
     return open_container(ps, K_TUPLE);
@@ -678,17 +743,21 @@ static int term_start(parser *ps) {
     if (peek(ps) == ']') {
       ps->s++;
       ep_b_nil(ps->b);
+      REC(ps, .kind = OP_NIL);
       return LEAF;
     }
     ep_b_list(ps->b);
+    REC(ps, .kind = OP_LIST);
     return open_container(ps, K_LIST);
   case '#':
     if (eat(ps, "#{")) {
       skip_ws(ps);
       ep_b_map(ps->b);
+      REC(ps, .kind = OP_MAP);
       if (peek(ps) == '}') {
         ps->s++;
         ep_b_end(ps->b);
+        REC(ps, .kind = OP_END);
         return LEAF;
       }
       return open_container(ps, K_MAP_KEY);
@@ -714,6 +783,7 @@ static int term_start(parser *ps) {
     if (!ps->hole || ps->end - ps->s < 2) return ps->syntax;
     ps->s += 2;
     r = ps->hole(ps->b, ps->s[-1], ps->ctx);
+    REC(ps, .kind = OP_HOLE, .hole = ps->s[-1]);
     return r < 0 ? r : LEAF;
   default:
     if (is_digit(c)) return number(ps, false);
@@ -736,6 +806,7 @@ static int term_next(parser *ps) {
       if (c == ',') break;
       if (c != '}') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     case K_LIST:
       if (c == ',') break;
@@ -745,10 +816,12 @@ static int term_next(parser *ps) {
       }
       if (c != ']') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     case K_TAIL:
       if (c != ']') return ps->syntax;
       ep_b_end_tail(ps->b);
+      REC(ps, .kind = OP_END_TAIL);
       goto closed;
     case K_MAP_KEY:
       if (!eat(ps, "=>")) return ps->syntax;
@@ -761,6 +834,7 @@ static int term_next(parser *ps) {
       }
       if (c != '}') return ps->syntax;
       ep_b_end(ps->b);
+      REC(ps, .kind = OP_END);
       goto closed;
     }
     ps->s++;   /* the separator */
@@ -790,7 +864,7 @@ static int parse_all(parser *ps) {
   return ps->s == ps->end ? 0 : ps->syntax;
 }
 
-int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx) {
+int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx, ep__fmt_rec *rec) {
   if (b->err) return b->err;
   parser ps;
   ps.s = text;
@@ -798,6 +872,7 @@ int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void 
   ps.b = b;
   ps.hole = hole;
   ps.ctx = ctx;
+  ps.rec = rec;
   ps.syntax = hole ? EP_EFORMAT : EP_EPARSE;
   ps.depth = 0;
   int r = parse_all(&ps);
@@ -811,20 +886,18 @@ int ep_b_parse(ep_build *b, const char *text, size_t len) {
     if (b->err == 0) b->err = EP_EINVAL;
     return b->err;
   }
-  return ep__parse(b, text, len, NULL, NULL);
+  return ep__parse(b, text, len, NULL, NULL, NULL);
 }
 
 int ep_parse(ep_term *out, const char *text) {
   if (!out || !text) return EP_EINVAL;
-  ep_build *b = malloc(sizeof *b);
-  if (!b) return EP_ENOMEM;
-  ep_b_init(b);
-  int r = ep__parse(b, text, strlen(text), NULL, NULL), err = 0;
+  ep_build b;
+  ep_b_init(&b);
+  int r = ep__parse(&b, text, strlen(text), NULL, NULL, NULL), err = 0;
   if (r == 0) {
-    *out = ep_b_finish(b, &err);
+    *out = ep_b_finish(&b, &err);
     r = *out ? 0 : err;
   }
-  ep_b_free(b);
-  free(b);
+  ep_b_free(&b);
   return r;
 }

@@ -65,6 +65,8 @@ typedef struct op {
 /* Nesting of the pattern text; the compiler recurses on it (never the
  * matcher: tuples and lists need no stack there). */
 #define PARSE_DEPTH 256
+/* Longest integer literal, as ep_parse's: reading one is quadratic in it. */
+#define MAX_DIGITS 100000
 
 struct ep_pattern {
   int nvars, npins;
@@ -371,8 +373,9 @@ static void muladd(uint8_t *mag, size_t *n, unsigned base, unsigned d) {
   }
 }
 
-/* Digits of `base` with erl_scan's `_` separators (only between digits). */
-static size_t digits(parser *p, unsigned base, uint8_t *mag, size_t *n) {
+/* Digits of `base` with erl_scan's `_` separators (only between digits),
+ * accumulated into mag when not NULL; returns how many. */
+static size_t digit_run(parser *p, unsigned base, uint8_t *mag, size_t *n) {
   size_t count = 0;
   for (;;) {
     int c = peek(p);
@@ -390,6 +393,15 @@ static size_t digits(parser *p, unsigned base, uint8_t *mag, size_t *n) {
       return count;
     }
   }
+}
+
+/* digit_run, counted before it is converted (conversion is quadratic):
+ * more than MAX_DIGITS digits are not converted. */
+static size_t digits(parser *p, unsigned base, uint8_t *mag, size_t *n) {
+  size_t start = p->pos, count = digit_run(p, base, NULL, NULL);
+  if (count > MAX_DIGITS || !mag) return count;
+  p->pos = start;
+  return digit_run(p, base, mag, n);
 }
 
 /* An integer from its magnitude: K_INT when it fits int64, else K_BIG. */
@@ -426,8 +438,9 @@ static uint32_t number(parser *p, bool neg, size_t pos) {
   if (!mag) return fail(p, EP_ENOMEM, start);
   size_t n = 0;
   uint32_t r = NONE;
-  digits(p, 10, mag, &n);
-  if (peek(p) == '#') {
+  if (digits(p, 10, mag, &n) > MAX_DIGITS) {
+    fail(p, EP_ETOOBIG, start);
+  } else if (peek(p) == '#') {
     unsigned base = n ? mag[0] : 0;
     if (n > 1 || base < 2 || base > 36) {
       fail(p, EP_EPARSE, start);
@@ -435,7 +448,8 @@ static uint32_t number(parser *p, bool neg, size_t pos) {
       p->pos++;
       memset(mag, 0, room);
       n = 0;
-      if (!digits(p, base, mag, &n)) fail(p, EP_EPARSE, start);
+      size_t count = digits(p, base, mag, &n);
+      if (!count || count > MAX_DIGITS) fail(p, count ? EP_ETOOBIG : EP_EPARSE, start);
       else r = mknum(p, neg, mag, n, pos);
     }
   } else if (peek(p) == '.' && is_digit(peek2(p))) {
@@ -446,11 +460,15 @@ static uint32_t number(parser *p, bool neg, size_t pos) {
     for (size_t i = start; i < p->pos; i++) if (p->s[i] != '_') buf[k++] = p->s[i];
     size_t f = p->pos;
     p->pos++;
-    digits(p, 10, NULL, NULL);
+    size_t fd = digits(p, 10, NULL, NULL), ed = 0;
     if ((peek(p) | 32) == 'e') {
       size_t save = p->pos++;
       if (peek(p) == '+' || peek(p) == '-') p->pos++;
-      if (!digits(p, 10, NULL, NULL)) p->pos = save;
+      if (!(ed = digits(p, 10, NULL, NULL))) p->pos = save;
+    }
+    if (fd > MAX_DIGITS || ed > MAX_DIGITS) {
+      free(mag);
+      return fail(p, EP_ETOOBIG, start);
     }
     for (size_t i = f; i < p->pos; i++) if (p->s[i] != '_') buf[k++] = p->s[i];
     buf[k] = 0;

@@ -5,8 +5,15 @@
  * beyond one call: an explicit stack of open containers (inline, on the heap
  * only for deep terms) so neither nesting nor list length recurses in C.
  * Parsing is parse.c's job; the encoding itself is term_int.h's.
- *
- * Decisions (the Erlang side follows erl 25 with its default +pc latin1):
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "text_int.h"
+
+/* Decisions (the Erlang side follows erl 25 with its default +pc latin1):
  *   - output is UTF-8; atoms and strings print characters >= 160 as they
  *     are, like ~tp; lists print as "..." when every element is a printable
  *     Latin-1 character; binaries print as <<"...">> when every byte is,
@@ -16,14 +23,9 @@
  *   - a local function term prints as #Fun<c.0xADDRESS> (Elixir:
  *     #Function<c.0xADDRESS>); its argument is not shown;
  *   - Elixir output has no :limit or :printable_limit (everything is shown),
- *     and atoms with characters beyond Latin-1 are always quoted.
- */
-#include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "text_int.h"
+ *     and atoms with characters beyond Latin-1 are always quoted;
+ *   - if memory for a deep stack or a huge integer runs out, "..." stands in
+ *     for it and ep_print_alloc returns NULL. */
 
 typedef struct frame {
   const uint8_t *next;  /* next element, list tail or map key/value */
@@ -116,8 +118,9 @@ static void put_big(printer *w, bool neg, const uint8_t *mag, size_t n) {
     chunk[k++] = (uint32_t)rem;
     while (top > 0 && limb[top - 1] == 0) top--;
   }
+  if (k == 0) chunk[k++] = 0;   /* a zero magnitude is not a valid big; print it safely */
   if (neg) putc1(w, '-');
-  put_u64(w, k ? chunk[k - 1] : 0);
+  put_u64(w, chunk[k - 1]);
   for (size_t i = k - 1; i-- > 0;) {
     char d[9];
     uint32_t c = chunk[i];
@@ -249,16 +252,6 @@ static void put_erl_char(printer *w, uint32_t c, char q) {
   }
 }
 
-static bool is_reserved(const uint8_t *s, size_t n) {
-  static const char *const words[] = {
-      "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor",
-      "case", "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or",
-      "orelse", "receive", "rem", "try", "when", "xor"};
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
-  return false;
-}
-
 /* io_lib:quote_atom/2: unquoted only for a lower-case Latin-1 letter
  * followed by Latin-1 letters, digits, _ and @, and not a reserved word. */
 static bool erl_atom_needs_quotes(const uint8_t *s, size_t n) {
@@ -280,7 +273,7 @@ static bool erl_atom_needs_quotes(const uint8_t *s, size_t n) {
                 c == '@' || (c >= 0xC0 && c <= 0xDE && c != 0xD7);
     if (!name) return true;
   }
-  return is_reserved(e - n, n);
+  return ep__erl_reserved((const char *)e - n, n);
 }
 
 /* Prints the characters of UTF-8 text (atom names, /utf8 binaries), with

@@ -244,6 +244,34 @@ ep_term ep_map_get(ep_term map, ep_term key) {
   return NULL;
 }
 
+/* A copy of map without key, plus key => value when value is not NULL. */
+static ep_term map_with(ep_term map, ep_term key, ep_term value) {
+  if (ep_type_of(map) != EP_TMAP || !key) return NULL;
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_map(&b);
+  for (size_t i = 0, n = ep_map_size(map); i < n; i++) {
+    ep_term k, v;
+    ep_map_pair(map, i, &k, &v);
+    if (ep__compare_exact(k, key) == 0) continue;
+    ep_b_term(&b, k);
+    ep_b_term(&b, v);
+  }
+  if (value) {
+    ep_b_term(&b, key);
+    ep_b_term(&b, value);
+  }
+  ep_b_end(&b);
+  ep_term t = ep_b_finish(&b, NULL);
+  ep_b_free(&b);
+  return t;
+}
+
+ep_term ep_map_put(ep_term map, ep_term key, ep_term value) {
+  return value ? map_with(map, key, value) : NULL;
+}
+ep_term ep_map_remove(ep_term map, ep_term key) { return map_with(map, key, NULL); }
+
 ep_term ep_term_dup(ep_term t) {
   if (!t) return NULL;
   size_t n = ep__tsize(tp(t));
@@ -310,6 +338,7 @@ void ep_b_reset(ep_build *b) {
   b->err = 0;
   b->depth = 0;
   b->top = 0;
+  b->topkind = 0;
 }
 
 void ep_b_free(ep_build *b) {
@@ -325,47 +354,63 @@ static bool fail(ep_build *b, int err) {
   return false;
 }
 
-/* Makes room for n more bytes; returns a pointer to them, or NULL. */
-static uint8_t *grow(ep_build *b, size_t n) {
+/* Out of line: the buffer doubles until n more bytes fit. */
+static EP_NOINLINE uint8_t *grow_slow(ep_build *b, size_t n) {
   if (b->err) return NULL;
-  if (b->cap < b->len || b->cap - b->len < n) {   /* len > cap before the first grow with headroom */
-    size_t cap = b->cap ? b->cap : 128;
-    while (cap < b->len || cap - b->len < n) {
-      if (cap > UINT32_MAX) { fail(b, EP_ETOOBIG); return NULL; }
-      cap *= 2;
-    }
-    uint8_t *nb = realloc(b->buf, cap);
-    if (!nb) { fail(b, EP_ENOMEM); return NULL; }
-    b->buf = nb;
-    b->cap = cap;
+  size_t cap = b->cap ? b->cap : 128;
+  while (cap < b->len + n) {
+    if (cap > UINT32_MAX) { fail(b, EP_ETOOBIG); return NULL; }
+    cap *= 2;
   }
+  uint8_t *nb = realloc(b->buf, cap);
+  if (!nb) { fail(b, EP_ENOMEM); return NULL; }
+  b->buf = nb;
+  b->cap = cap;
   uint8_t *q = b->buf + b->len;
   b->len += n;
   return q;
 }
 
-/* Before every value: inside a list, each element is preceded by a cell header. */
-static bool value_start(ep_build *b) {
+/* Makes room for n more bytes; returns a pointer to them, or NULL. Once an
+ * error is set, cap is 0 for grow's purposes: grow_slow refuses. */
+static inline uint8_t *grow(ep_build *b, size_t n) {
+  if (EP_UNLIKELY(b->err || b->len + n > b->cap)) return grow_slow(b, n);
+  uint8_t *q = b->buf + b->len;
+  b->len += n;
+  return q;
+}
+
+static EP_NOINLINE bool value_start_slow(ep_build *b) {
   if (b->err) return false;
   if (b->depth == 0) return b->top == 0 || fail(b, EP_EINVAL);  /* one top-level term */
-  ep_bframe *f = frame(b, b->depth - 1);
-  if (f->kind == F_LIST) {
-    uint8_t *q = grow(b, HDR_LIST);
-    if (!q) return false;
-    q[0] = T_LIST;
-    f->last = (uint32_t)(q - b->buf);
-  }
+  if (b->topkind != F_LIST) return true;                          /* a fun's argument */
+  uint8_t *q = grow(b, HDR_LIST);     /* in a list, each element has a cell header */
+  if (!q) return false;
+  q[0] = T_LIST;
+  frame(b, b->depth - 1)->last = (uint32_t)(q - b->buf);
   return true;
 }
 
+/* Before every value. The fast case (inside a tuple or map, no error) is
+ * one test of the cached innermost kind. */
+static inline bool value_start(ep_build *b) {
+  if (EP_LIKELY(b->topkind == F_TUPLE || b->topkind == F_MAP) && EP_LIKELY(!b->err)) return true;
+  return value_start_slow(b);
+}
+
+static void close_frame(ep_build *b);
 static void close_frame(ep_build *b);
 
 /* After every complete value: count it; a fun closes after its argument. */
-static void value_done(ep_build *b) {
+static inline void value_done(ep_build *b) {
   if (b->depth == 0) { b->top++; return; }
   ep_bframe *f = frame(b, b->depth - 1);
   f->count++;
-  if (f->kind == F_FUN) close_frame(b);
+  if (EP_UNLIKELY(b->topkind == F_FUN)) close_frame(b);
+}
+
+static void set_topkind(ep_build *b) {
+  b->topkind = b->depth ? frame(b, b->depth - 1)->kind : 0;
 }
 
 static void open_frame(ep_build *b, uint8_t kind, uint8_t tag, size_t hdr) {
@@ -385,9 +430,10 @@ static void open_frame(ep_build *b, uint8_t kind, uint8_t tag, size_t hdr) {
   f->pos = (uint32_t)(b->len - hdr);
   f->count = 0;
   f->kind = kind;
+  b->topkind = kind;
 }
 
-static void put_scalar(ep_build *b, const uint8_t *bytes, size_t n) {
+static inline __attribute__((always_inline)) void put_scalar(ep_build *b, const uint8_t *bytes, size_t n) {
   if (!value_start(b)) return;
   uint8_t *q = grow(b, n);
   if (!q) return;
@@ -573,6 +619,7 @@ static void sort_map(ep_build *b, ep_bframe *f) {
 
 static void close_frame(ep_build *b) {
   ep_bframe *f = frame(b, --b->depth);
+  set_topkind(b);
   uint8_t *q = b->buf + f->pos;
   switch (f->kind) {
   case F_TUPLE:
@@ -612,6 +659,7 @@ void ep_b_end(ep_build *b) {
     *q = T_NIL;
     if (f->count == 0) {          /* [] itself: no cells were written */
       b->depth--;
+      set_topkind(b);
       value_done(b);
       return;
     }

@@ -11,9 +11,9 @@
  *   - integers that fit int64 are always T_INT, never T_BIG;
  *   - T_BIG magnitudes have no leading zero bytes and do not fit int64;
  *   - floats are finite;
- *   - map keys are sorted in term order (ep_compare) and unique (=:=);
- *     the sort uses the exact order (1 before 1.0) so that keys equal under
- *     == but not =:= keep a fixed order;
+ *   - map keys are sorted in OTP's map key order (ep__compare_exact: term
+ *     order, except that every integer sorts before every float) and are
+ *     unique (=:=), so small maps encode to ETF exactly as OTP writes them;
  *   - a list is a chain of T_LIST cells; the last tail is T_NIL for a
  *     proper list (walk tails in a loop: lists can be millions long);
  *   - container nesting (not counting list tails) is at most EP_MAX_DEPTH.
@@ -58,9 +58,11 @@ enum {
 #define HDR_FUN 9
 
 #if defined(__GNUC__)
+#define EP_NOINLINE __attribute__((noinline))
 #define EP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
+#define EP_NOINLINE
 #define EP_LIKELY(x) (x)
 #define EP_UNLIKELY(x) (x)
 #endif
@@ -97,7 +99,13 @@ static inline const uint8_t *ep__tskip(const uint8_t *p) { return p + ep__tsize(
 /* Code points in valid UTF-8 (no overlongs, surrogates or > U+10FFFF), or EP_EUTF8. */
 long ep__utf8_count(const uint8_t *s, size_t n);
 
-/* Exact term order used to sort map keys (1 < 1.0, as maps:to_list does). */
+/* The node name and creation ETF writes for local pids, refs and ports, and
+ * maps back to EP_NODE_LOCAL when decoding (default nonode@nohost, 0). */
+void ep__etf_set_local_node(ep_atom name, uint32_t creation);
+ep_atom ep__local_node(uint32_t *creation);
+
+/* Exact term order used to sort map keys: OTP's map key order, where every
+ * integer sorts before every float (1 < 2 < 0.5 < 1.0). */
 int ep__compare_exact(ep_term a, ep_term b);
 
 #endif

@@ -18,11 +18,33 @@
  * builder error. */
 typedef int (*ep__hole_fn)(ep_build *b, char letter, void *ctx);
 
+/* A format compiled to the builder calls it makes, which format.c replays
+ * without parsing. Binaries, pids, references, ports and big integers do
+ * not compile, nor formats of more than EP__FMT_MAX_OPS calls (ok false). */
+enum { OP_TUPLE, OP_LIST, OP_MAP, OP_END, OP_END_TAIL, OP_NIL, OP_ATOM, OP_INT, OP_FLOAT, OP_HOLE };
+#define EP__FMT_MAX_OPS 24
+typedef struct ep__op {
+  uint8_t kind;         /* OP_* */
+  char hole;            /* OP_HOLE: the letter */
+  ep_atom atom;         /* OP_ATOM */
+  union { int64_t i; double d; } v;   /* OP_INT, OP_FLOAT */
+} ep__op;
+typedef struct ep__fmt_rec {
+  int n;
+  bool ok;
+  ep__op op[EP__FMT_MAX_OPS];
+} ep__fmt_rec;
+
 /* Parses exactly one term (an optional final '.' and whitespace allowed)
  * from len bytes of text and appends it to b. hole may be NULL, in which
- * case `~` is a syntax error. Returns 0 or a negative error; on error
- * b->err holds it too (the builder's errors are sticky). */
-int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx);
+ * case `~` is a syntax error (and syntax errors are EP_EPARSE, else
+ * EP_EFORMAT). rec, if not NULL (with ok true), records the builder calls.
+ * Returns 0 or a negative error; on error b->err holds it too (the
+ * builder's errors are sticky). */
+int ep__parse(ep_build *b, const char *text, size_t len, ep__hole_fn hole, void *ctx, ep__fmt_rec *rec);
+
+/* Is s[0..n) an Erlang reserved word (never a bare atom)? */
+bool ep__erl_reserved(const char *s, size_t n);
 
 /* Decodes the UTF-8 sequence at s (s < end): returns its length (1..4) and
  * the code point in *cp, or 0 if the bytes are not valid UTF-8. */

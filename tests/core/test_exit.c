@@ -168,7 +168,7 @@ static void link_twice_body(void) {
 }
 
 /* Test that linking twice makes one link (one exit signal), link(self()) is a no-op (R20, R24). */
-TEST(links, R20_link_idempotent_one_signal) {
+TEST(links, R20_R24_link_idempotent_one_signal_listed_once) {
   run_in_process(link_twice_body);
 }
 

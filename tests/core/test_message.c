@@ -19,7 +19,7 @@ static void send_dead_body(void) {
 }
 
 /* Test that send never blocks and a message to a dead or never-existing pid is dropped silently (R9, R10). */
-TEST(send, R10_send_to_dead_pid_dropped) {
+TEST(send, R9_R10_send_to_dead_pid_dropped) {
   run_in_process(send_dead_body);
 }
 
@@ -92,6 +92,26 @@ static void copy_body(void) {
 /* Test that a message is a copy: the sender may free its term at once (R14). */
 TEST(send, R14_message_is_a_copy) {
   run_in_process(copy_body);
+}
+
+static void flooder(ep_term arg) {
+  ep_pid to = arg_pid(arg);
+  for (int i = 0; i < 100000 / EP_TEST_SCALE; i++) ep_send_fmt(to, "{flood, ~i}", i);
+  ep_send_fmt(to, "flood_done");
+}
+
+static void unbounded_body(void) {
+  ep_smallterm s;
+  ep_ref r;
+  ep_spawn_opt(NULL, flooder, pid_arg(&s), &(ep_spawn_opts){.flags = EP_SPAWN_MONITOR}, &r);
+  wait_down(&r, EP_INFINITY);   /* the sender never blocked on our full mailbox */
+  ck_assert_int_eq(ep_message_queue_len(), 100000 / EP_TEST_SCALE + 1);
+  ck_assert_int_eq(ep_flush(), 100000 / EP_TEST_SCALE + 1);
+}
+
+/* Test that mailboxes are unbounded: a sender is never held back by a receiver that does not receive (R15). */
+TEST(send, R15_mailbox_unbounded_no_backpressure) {
+  run_in_process(unbounded_body);
 }
 
 static void selective_body(void) {

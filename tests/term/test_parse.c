@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eproc/term.h"
 
@@ -72,6 +73,7 @@ TEST(parse, atoms) {
   check_text("''", "''");
   check_text("'hello world'", "'hello world'");
   check_text("'ok'", "ok");
+  check_text("'\\000'", "'\\000'");   /* U+0000 is a character like any other */
   check_text("'\\^A\\s\\101\\7'", "'\\001 A\\007'");
 }
 
@@ -172,11 +174,14 @@ TEST(parse, binaries) {
   check_text("<<1024/utf8, $z/integer>>", "<<208,128,122>>");
   check_text("<<\"ab\"/utf8>>", "<<\"ab\">>");
   check_text("<<1:72>>", "<<0,0,0,0,0,0,0,0,1>>");
+  check_text("<<1:3,-1:70>>", "<<63,255,255,255,255,255,255,255,255,1:1>>");   /* as erl 25 */
+  check_text("<<5:3, 1:100>>", "<<160,0,0,0,0,0,0,0,0,0,0,0,1:7>>");
+  check_text("<<-2:67>>", "<<255,255,255,255,255,255,255,255,6:3>>");
   check_text("<<-1:72>>", "<<\"ÿÿÿÿÿÿÿÿÿ\">>");
 }
 
-/* Test tuples, lists (proper, improper, nested tails) and maps, with
- * duplicate map keys resolved as Erlang does: the last one wins. */
+/* Test that tuples, lists (proper, improper, nested tails) and maps parse,
+ * with duplicate map keys resolved as Erlang does: the last one wins. */
 TEST(parse, containers) {
   check_text("{}", "{}");
   check_text("{a}", "{a}");
@@ -339,6 +344,26 @@ TEST(parse, depth_limit_edepth) {
   free(s);
 }
 
+/* Test that a binary text may not ask for more than 16 MiB (a few bytes
+ * of text must not allocate without bound) nor an integer have more than
+ * 100000 digits (parsing it is quadratic): EP_ETOOBIG. */
+TEST(parse, huge_binary_etoobig) {
+  check_error("<<0:134217729>>", EP_ETOOBIG);
+  check_error("<<0:67108864, 0:67108864, 1>>", EP_ETOOBIG);
+  check_error("<<0:99999999999999999999>>", EP_ETOOBIG);
+  char *digits = malloc(100002);
+  memset(digits, '7', 100001);
+  digits[100001] = '\0';
+  check_error(digits, EP_ETOOBIG);   /* integer literals are bounded too */
+  free(digits);
+  ep_term t = parse_ok("<<-1:8000000>>");
+  ep_bin bin;
+  ck_assert_int_eq(ep_get_binary(t, &bin), 0);
+  ck_assert_uint_eq(bin.size, 1000000);
+  ck_assert(bin.data[0] == 0xFF && bin.data[999999] == 0xFF);
+  ep_term_free(t);
+}
+
 /* Test that atoms longer than 255 characters are EP_EATOMLEN, bare or quoted. */
 TEST(parse, long_atom_eatomlen) {
   char s[600];
@@ -429,8 +454,13 @@ TEST(parse, mutations_never_crash) {
   }
 }
 
-static void gen(ep_build *b, uint64_t *x, int depth) {
-  static const char *const atoms[] = {"ok", "EXIT", "hello world", "", "é", "привет", "a'b", "nil"};
+/* A random term; `source` leaves out pids and references, which have no
+ * Erlang source syntax, and makes code-point lists instead. */
+static void gen(ep_build *b, uint64_t *x, int depth, bool source) {
+  static const struct { const char *s; size_t n; } atoms[] = {
+      {"ok", 2}, {"EXIT", 4}, {"hello world", 11}, {"", 0}, {"é", 2}, {"привет", 12}, {"a'b", 3},
+      {"nil", 3}, {"a\0b", 3}, {"\x01\x7f", 2}, {"\xc2\x80", 2}, {"\\", 1}, {"Elixir.Foo", 10},
+      {"after", 5}, {"ß@1", 4}, {"#{", 2}};
   switch (rng(x) % (depth > 4 ? 8 : 12)) {
   case 0: ep_b_int(b, (int64_t)rng(x) >> (rng(x) % 64)); break;
   case 1: {
@@ -446,7 +476,13 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     ep_b_float(b, isfinite(d) ? d : 1.5);
     break;
   }
-  case 3: ep_b_atom_name(b, atoms[rng(x) % 8]); break;
+  case 3: {
+    ep_atom a;
+    size_t i = rng(x) % (sizeof atoms / sizeof atoms[0]);
+    ck_assert_int_eq(ep_atom_from(atoms[i].s, atoms[i].n, &a), 0);
+    ep_b_atom(b, a);
+    break;
+  }
   case 4: {
     uint8_t d[12];
     size_t n = rng(x) % 12;
@@ -455,18 +491,30 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     else ep_b_binary(b, d, n);
     break;
   }
-  case 5: ep_b_pid(b, (ep_pid){(uint32_t)rng(x), (uint32_t)rng(x) % 8, EP_NODE_LOCAL, 0}); break;
-  case 6: {
-    ep_ref r = {.len = 1 + rng(x) % 5};
-    for (int i = 0; i < 5; i++) r.w[i] = (uint32_t)rng(x);
-    ep_b_ref(b, &r);
-    break;
-  }
+  case 5:
+    if (!source) {
+      ep_b_pid(b, (ep_pid){(uint32_t)rng(x), (uint32_t)rng(x) % 8, EP_NODE_LOCAL, 0});
+      break;
+    }
+    /* fall through */
+  case 6:
+    if (source) {
+      static const int64_t cps[] = {'a', 'z', ' ', '\n', '"', '\\', 27, 127, 7, 0, 160, 233, 255, 256, 1087, -1};
+      ep_b_list(b);
+      for (size_t i = rng(x) % 6; i > 0; i--) ep_b_int(b, cps[rng(x) % (rng(x) & 1 ? 4 : 16)]);
+      ep_b_end(b);
+      break;
+    } else {
+      ep_ref r = {.len = 1 + rng(x) % 5};
+      for (int i = 0; i < 5; i++) r.w[i] = (uint32_t)rng(x);
+      ep_b_ref(b, &r);
+      break;
+    }
   case 7: ep_b_string(b, rng(x) & 1 ? "abc\n" : "\xc3\xa9t\xc3\xa9"); break;
   case 8: {
     size_t n = rng(x) % 4;
     ep_b_tuple(b);
-    for (size_t i = 0; i < n; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < n; i++) gen(b, x, depth + 1, source);
     ep_b_end(b);
     break;
   }
@@ -474,7 +522,7 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
     size_t n = rng(x) % 4;
     bool tail = n >= 1 && rng(x) % 3 == 0;
     ep_b_list(b);
-    for (size_t i = 0; i < n + tail; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < n + tail; i++) gen(b, x, depth + 1, source);
     if (tail) ep_b_end_tail(b);
     else ep_b_end(b);
     break;
@@ -482,7 +530,7 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
   case 10: {
     size_t n = rng(x) % 4;
     ep_b_map(b);
-    for (size_t i = 0; i < 2 * n; i++) gen(b, x, depth + 1);
+    for (size_t i = 0; i < 2 * n; i++) gen(b, x, depth + 1, source);
     ep_b_end(b);
     break;
   }
@@ -490,14 +538,14 @@ static void gen(ep_build *b, uint64_t *x, int depth) {
   }
 }
 
-/* Test the round-trip property on random terms of every type: print, parse,
- * and the result is =:= the original and prints identically. */
+/* Test that random terms of every type round-trip: print, parse, and the
+ * result is =:= the original and prints identically. */
 TEST(parse, random_terms_round_trip) {
   uint64_t x = 0x2545F4914F6CDD1Du;
   for (int i = 0; i < 5000; i++) {
     ep_build b;
     ep_b_init(&b);
-    gen(&b, &x, 0);
+    gen(&b, &x, 0, false);
     int err;
     ep_term t = ep_b_finish(&b, &err);
     ep_b_free(&b);
@@ -514,4 +562,56 @@ TEST(parse, random_terms_round_trip) {
     ep_term_free(t);
     ep_term_free(u);
   }
+}
+
+/* Test that erl 25 itself agrees (skipped when erl is not installed): erl
+ * reads the Erlang text of random terms as source and prints each with ~tp
+ * exactly as ep_print does. */
+TEST_TIMEOUT(parse, random_terms_agree_with_erl, 300) {
+  if (system("command -v erl >/dev/null 2>&1") != 0) return;
+  enum { N = 3000 };
+  char in[] = "/tmp/ep_text_in_XXXXXX", out[] = "/tmp/ep_text_out_XXXXXX";
+  int fdi = mkstemp(in), fdo = mkstemp(out);
+  ck_assert(fdi >= 0 && fdo >= 0);
+  close(fdo);
+  FILE *f = fdopen(fdi, "w");
+  char **want = malloc(N * sizeof *want);
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < N; i++) {
+    ep_build b;
+    ep_b_init(&b);
+    gen(&b, &x, 0, true);
+    int err;
+    ep_term t = ep_b_finish(&b, &err);
+    ep_b_free(&b);
+    ck_assert_ptr_nonnull(t);
+    want[i] = ep_print_alloc(t, EP_PRINT_ERLANG);
+    ck_assert(strchr(want[i], '\n') == NULL);
+    fprintf(f, "%s\n", want[i]);
+    ep_term_free(t);
+  }
+  fclose(f);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "erl -noshell -eval '{ok, B} = file:read_file(\"%s\"),"
+           " {ok, F} = file:open(\"%s\", [write, {encoding, unicode}]),"
+           " [begin {ok, T, _} = erl_scan:string(L ++ \".\"), {ok, [E]} = erl_parse:parse_exprs(T),"
+           " {value, V, _} = erl_eval:expr(E, []), io:format(F, \"~ts~n\", [io_lib:format(\"~9999999tp\", [V])]) end"
+           " || L <- string:split(unicode:characters_to_list(B), \"\\n\", all), L =/= []],"
+           " file:close(F), halt().' >/dev/null 2>&1",
+           in, out);
+  ck_assert_int_eq(system(cmd), 0);
+  f = fopen(out, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[8192];
+  for (int i = 0; i < N; i++) {
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    line[strcspn(line, "\n")] = '\0';
+    ck_assert_msg(strcmp(line, want[i]) == 0, "erl printed %s, we print %s", line, want[i]);
+    free(want[i]);
+  }
+  fclose(f);
+  free(want);
+  unlink(in);
+  unlink(out);
 }

@@ -31,10 +31,9 @@ void *__wrap_realloc(void *p, size_t n) { allocs++; return __real_realloc(p, n);
 
 /* ------------------------------------------ terms from text, for tests -- */
 
-/* A small reader of Erlang term text (atoms, integers of any size, floats,
- * "strings", <<bytes>>, tuples, lists with tails, maps with =>, <0.I.S>,
- * #Ref<0.a.b.c>) so that tests read like the messages they send. It is
- * not the library's parser (ep_parse) and accepts only well-formed text. */
+/* Terms from Erlang text (ep_parse), so tests read like the messages they
+ * send; this also checks that the pattern parser and the term parser read
+ * every literal alike. */
 static ep_term made[256];
 static int nmade;
 
@@ -44,139 +43,10 @@ static void free_made(void) {
   while (nmade) ep_term_free(made[--nmade]);
 }
 
-static const char *ws(const char *s) {
-  while (*s == ' ') s++;
-  return s;
-}
-
-static const char *rd(ep_build *b, const char *s);
-
-static const char *rd_seq(ep_build *b, const char *s, char close) {
-  s = ws(s);
-  while (*s != close) {
-    s = ws(rd(b, s));
-    if (*s == ',') s++;
-    if (*s == '|') {
-      s = ws(rd(b, s + 1));
-      ck_assert_int_eq(*s, close);
-      ep_b_end_tail(b);
-      return s + 1;
-    }
-    s = ws(s);
-  }
-  ep_b_end(b);
-  return s + 1;
-}
-
-static const char *rd(ep_build *b, const char *s) {
-  s = ws(s);
-  char *end;
-  if (*s == '{') { ep_b_tuple(b); return rd_seq(b, s + 1, '}'); }
-  if (*s == '[') { ep_b_list(b); return rd_seq(b, s + 1, ']'); }
-  if (s[0] == '#' && s[1] == '{') {
-    ep_b_map(b);
-    s = ws(s + 2);
-    while (*s != '}') {
-      s = ws(rd(b, s));
-      ck_assert(s[0] == '=' && s[1] == '>');
-      s = ws(rd(b, s + 2));
-      if (*s == ',') s = ws(s + 1);
-    }
-    ep_b_end(b);
-    return s + 1;
-  }
-  if (s[0] == '<' && s[1] == '<') {
-    uint8_t bytes[2048];
-    size_t n = 0;
-    s = ws(s + 2);
-    while (*s != '>') {
-      if (*s == '"') {
-        for (s++; *s != '"'; s++) bytes[n++] = (uint8_t)*s;
-        s++;
-      } else {
-        bytes[n++] = (uint8_t)strtol(s, &end, 10);
-        s = end;
-      }
-      s = ws(s);
-      if (*s == ',') s = ws(s + 1);
-    }
-    ep_b_binary(b, bytes, n);
-    return s + 2;
-  }
-  if (*s == '<') {
-    ep_pid p = {0};
-    p.id = (uint32_t)strtoul(s + 3, &end, 10);
-    p.serial = (uint32_t)strtoul(end + 1, &end, 10);
-    ep_b_pid(b, p);
-    return end + 1;
-  }
-  if (strncmp(s, "#Ref<0.", 7) == 0) {
-    ep_ref r = {.len = 0};
-    uint32_t w[5];
-    s += 6;
-    while (*s == '.') {
-      w[r.len++] = (uint32_t)strtoul(s + 1, &end, 10);
-      s = end;
-    }
-    for (uint32_t i = 0; i < r.len; i++) r.w[i] = w[r.len - 1 - i];
-    ep_b_ref(b, &r);
-    return s + 1;
-  }
-  if (*s == '"') {
-    char buf[256];
-    size_t n = 0;
-    for (s++; *s != '"'; s++) buf[n++] = *s;
-    buf[n] = 0;
-    ep_b_string(b, buf);
-    return s + 1;
-  }
-  if (*s == '\'') {
-    char buf[256];
-    size_t n = 0;
-    for (s++; *s != '\''; s++) buf[n++] = *s;
-    ep_atom a;
-    ck_assert_int_eq(ep_atom_from(buf, n, &a), 0);
-    ep_b_atom(b, a);
-    return s + 1;
-  }
-  if (*s == '-' || (*s >= '0' && *s <= '9')) {
-    size_t n = strspn(s + (*s == '-'), "0123456789") + (*s == '-');
-    if (s[n] == '.' || s[n] == 'e') {
-      ep_b_float(b, strtod(s, &end));
-      return end;
-    }
-    uint8_t mag[64] = {0};
-    size_t m = 0;
-    for (size_t i = (*s == '-'); i < n; i++) {
-      unsigned carry = (unsigned)(s[i] - '0');
-      for (size_t j = 0; j < m; j++) {
-        unsigned v = mag[j] * 10u + carry;
-        mag[j] = (uint8_t)v;
-        carry = v >> 8;
-      }
-      if (carry) mag[m++] = (uint8_t)carry;
-    }
-    ep_b_big(b, *s == '-', mag, m);
-    return s + n;
-  }
-  size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@");
-  ck_assert_msg(n > 0, "test term text: cannot read \"%s\"", s);
-  char buf[256];
-  memcpy(buf, s, n);
-  buf[n] = 0;
-  ep_b_atom_name(b, buf);
-  return s + n;
-}
-
 static ep_term T(const char *text) {
-  ep_build b;
-  ep_b_init(&b);
-  const char *rest = ws(rd(&b, text));
-  ck_assert_msg(*rest == 0, "test term text: junk after \"%s\"", text);
-  int err;
-  ep_term t = ep_b_finish(&b, &err);
-  ep_b_free(&b);
-  ck_assert_msg(err == 0, "test term text: %s", text);
+  ep_term t = NULL;
+  int rc = ep_parse(&t, text);
+  ck_assert_msg(rc == 0, "test term text %s: %s", text, ep_err_name(rc));
   ck_assert(nmade < 256);
   if (nmade == 0) atexit(free_made);
   return made[nmade++] = t;
@@ -348,6 +218,56 @@ TEST(pattern, seed_pinned_call_reply) {
   ck_assert(ep_pattern_match(p, T("{#Ref<0.9.8.7>, {value, 3}}"), pins, vars));
   ck_assert(same_term(vars[0], "{value, 3}"));
   ep_pattern_free(p);
+}
+
+/* Test that ppool's messages (LYSE chapter, seed 001) and the gen_server
+ * protocol around them match: {run, Args}, {sync, Args}, {async, Args}, the
+ * call envelope {'$gen_call', {From, Tag}, Request}, a pinned monitor's
+ * {'DOWN', ^Ref, process, _, Reason}, and {start_worker_supervisor, Sup, MFA}. */
+TEST(pattern, seed_ppool_and_gen_server) {
+  ck_assert(matches("{run, Args}", "{run, [\"Chase a tornado\", 20000, 1]}"));
+  ck_assert(matches("{sync, Args}", "{sync, [a]}"));
+  ck_assert(!(matches("{async, Args}", "{sync, [a]}")));
+  ep_pattern *call = P("{'$gen_call', {From::pid, Tag}, {run, Args}}");
+  ep_pid from;
+  ep_term tag, args;
+  ck_assert(ep_match(call, T("{'$gen_call', {<0.80.0>, #Ref<0.1.2.3>}, {run, [x]}}"), &from, &tag, &args));
+  ck_assert(from.id == 80 && same_term(tag, "#Ref<0.1.2.3>") && same_term(args, "[x]"));
+  ck_assert(!(ep_match(call, T("{'$gen_cast', {run, [x]}}"), &from, &tag, &args)));
+  ep_pattern_free(call);
+  ep_pattern *down = P("{'DOWN', ^Ref, process, _, Reason}");
+  ep_term ref = T("#Ref<0.7.7.7>"), reason;
+  ck_assert(ep_match(down, T("{'DOWN', #Ref<0.7.7.7>, process, <0.9.0>, normal}"), ref, &reason));
+  ck_assert(!(ep_match(down, T("{'DOWN', #Ref<0.7.7.8>, process, <0.9.0>, normal}"), ref, &reason)));
+  ep_pattern_free(down);
+  ep_pattern *start = P("{start_worker_supervisor, Sup::pid, {M::atom, F::atom, A}}");
+  ep_pid sup;
+  ep_atom m, fn;
+  ep_term a;
+  ck_assert(ep_match(start, T("{start_worker_supervisor, <0.70.0>, {ppool_nagger, start_link, []}}"), &sup, &m, &fn, &a));
+  ck_assert(m == ep_atom_of("ppool_nagger") && fn == ep_atom_of("start_link") && same_term(a, "[]"));
+  ep_pattern_free(start);
+  ck_assert(matches("timeout", "timeout"));
+}
+
+/* Test that the seeds' monitor server clauses, tried in order as receive
+ * does (R16), send each message to the first clause that matches it. */
+TEST(pattern, seed_clauses_first_match_wins) {
+  const char *clauses[] = {"{ping, Sender::pid}", "{pong, Sender::pid}", "{mointor, Pid::pid}",
+                           "{demonitor, Pid::pid}", "{list_mointors, Sender::pid}", "Other"};
+  const char *msgs[] = {"{pong, <0.1.0>}", "{demonitor, <0.2.0>}", "{ping, <0.3.0>}",
+                        "{list_mointors, <0.4.0>}", "{ping, not_a_pid}", "{mointor, <0.5.0>}"};
+  const int want[] = {1, 3, 0, 4, 5, 2};
+  ep_pattern *ps[6];
+  for (int i = 0; i < 6; i++) ps[i] = P(clauses[i]);
+  for (int m = 0; m < 6; m++) {
+    ep_term t = T(msgs[m]);
+    int hit = -1;
+    for (int c = 0; c < 6 && hit < 0; c++)
+      if (ep_pattern_match(ps[c], t, NULL, NULL)) hit = c;
+    ck_assert_msg(hit == want[m], "%s went to clause %d", msgs[m], hit);
+  }
+  for (int i = 0; i < 6; i++) ep_pattern_free(ps[i]);
 }
 
 /* Test that a bare variable (receive do msg -> ...) and _ match any term. */
@@ -544,6 +464,23 @@ TEST(pattern, maps_nested) {
   ck_assert(!(ep_match(p, T("{#{cfg => #{host => h}, id => 3}, after_map, [#{x => 9}]}"), &port, &id, &x)));
   ck_assert(!(ep_match(p, T("{#{cfg => #{port => 80}, id => 3}, other, [#{x => 9}]}"), &port, &id, &x)));
   ep_pattern_free(p);
+}
+
+/* Test that the pattern parser reads every literal as the term parser
+ * (ep_parse) does: each literal pattern matches the parsed term of the same
+ * text, so Erlang's lexical rules are applied alike. */
+TEST(pattern, literals_agree_with_term_parser) {
+  static const char *const lits[] = {
+    "ok", "'hello world'", "'it\\'s'", "'caf\\x{e9}'", "nonode@nohost", "'\\^a'", "'\\101'",
+    "42", "-42", "1_000", "16#ff", "2#1010", "$a", "$\\n", "$\\x{263a}",
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+    "-123456789012345678901234567890", "2.5", "-1.5e3", "1.0e308", "1_0.2_5", "0.0",
+    "\"abc\"", "\"\"", "\"a\\nb\"", "\"ab\" \"c\"", "\"é\"", "<<\"bin\">>", "<<>>",
+    "<<1, 2, 255>>", "<<\"é\">>", "<<\"é\"/utf8>>", "{}", "{a, {b, [c]}}", "[]", "[1 | 2]",
+    "[a, b | [c]]", "<0.57.3>", "#Ref<0.1.2.3>", "{'EXIT', <0.9.0>, normal}", "[$a, $b]", "{1.0, 1}"};
+  for (size_t i = 0; i < sizeof lits / sizeof *lits; i++)
+    ck_assert_msg(matches(lits[i], lits[i]), "%s", lits[i]);
+  ck_assert(!matches("{1.0, 1}", "{1, 1.0}"));
 }
 
 /* Test that pid and reference literals match the same pid or reference. */
@@ -857,6 +794,24 @@ TEST(pattern_err, depth_and_atom_length) {
   ck_assert_int_eq(compile_error(maps, &off), EP_ETOOBIG);
 }
 
+/* Test that integer literals longer than ep_parse accepts (100000 digits)
+ * are EP_ETOOBIG, in every base and in floats, before any conversion. */
+TEST(pattern_err, huge_literals) {
+  static const char *const prefixes[] = {"", "-", "16#", "1.", "1.0e"};
+  size_t n = 100001;
+  char *text = malloc(n + 8);
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+    size_t k = strlen(prefixes[i]);
+    memcpy(text, prefixes[i], k);
+    memset(text + k, '7', n);
+    text[k + n] = 0;
+    size_t off;
+    ck_assert_msg(compile_error(text, &off) == EP_ETOOBIG, "prefix %s", prefixes[i]);
+    ck_assert_msg(off == (i == 1), "prefix %s: offset %zu", prefixes[i], off);
+  }
+  free(text);
+}
+
 /* Test that compile rejects NULL arguments with EP_EINVAL. */
 TEST(pattern_err, compile_null_arguments) {
   ep_pattern *p;
@@ -934,6 +889,46 @@ TEST(pattern, skips_large_subterms) {
   ck_assert(ep_list_length(tail) == 99999);
   ep_pattern_free(p);
   ep_pattern_free(q);
+  ep_term_free(t);
+}
+
+/* Test that the matcher never reads inside a subterm the pattern does not
+ * look at: the inside of the skipped list is overwritten with bytes that are
+ * no valid encoding, and matches that skip or bind the list still work. */
+TEST(pattern, never_reads_skipped_subterms) {
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom_name(&b, "data");
+  ep_b_list(&b);
+  for (int i = 0; i < 1000; i++) ep_b_int(&b, i);
+  ep_b_end(&b);
+  ep_b_binary(&b, "xyz", 3);
+  ep_b_atom_name(&b, "last");
+  ep_b_end(&b);
+  ep_term t = ep_b_finish(&b, NULL);
+  ep_b_free(&b);
+  uint8_t *bytes = malloc(ep_term_size(t));
+  memcpy(bytes, t, ep_term_size(t));
+  ep_term list = ep_tuple_elem(t, 1);
+  size_t at = (size_t)((const uint8_t *)list - (const uint8_t *)t);
+  size_t inner = ep_term_size(list) - 5;                  /* all but the list header */
+  memset(bytes + at + 5, 0xEE, inner);
+  ep_term poisoned = (ep_term)(const void *)bytes;
+
+  ep_pattern *skip = P("{data, _, B::bin, last}");
+  ep_pattern *bind = P("{data, L, _, Last::atom}");
+  ep_bin bin;
+  ep_term l;
+  ep_atom last;
+  ck_assert(ep_match(skip, poisoned, &bin));
+  ck_assert(bin.size == 3 && memcmp(bin.data, "xyz", 3) == 0);
+  ck_assert(ep_match(bind, poisoned, &l, &last));
+  ck_assert_ptr_eq((const void *)l, (const void *)(bytes + at));
+  ck_assert(last == ep_atom_of("last"));
+  ep_pattern_free(skip);
+  ep_pattern_free(bind);
+  free(bytes);
   ep_term_free(t);
 }
 

@@ -62,6 +62,8 @@ static const struct { const char *in, *erl; } erl_table[] = {
      "#{1 => x,1.0 => y,a => 2,b => 1}"},
     {"#{a => 1, a => 2}",
      "#{a => 2}"},
+    {"#{1.5 => a, 2 => b, -100 => c, -1.0e300 => d, 100000000000000000000 => e}",
+     "#{-100 => c,2 => b,100000000000000000000 => e,-1.0e300 => d,1.5 => a}"},
     {"'EXIT'", NULL},
     {"'hello world'", NULL},
     {"''", NULL},
@@ -449,8 +451,9 @@ TEST(print, big_integers_in_decimal) {
   ep_term_free(big);
 }
 
-/* Test snprintf semantics: the full length is returned whatever cap is;
- * at most cap bytes are written, NUL-terminated; cap 0 writes nothing. */
+/* Test that printing truncates like snprintf: the full length is returned
+ * whatever cap is; at most cap bytes are written, NUL-terminated; cap 0
+ * writes nothing. */
 TEST(print, truncates_like_snprintf) {
   ep_term t = parse_ok("{result,16}");
   char buf[8];

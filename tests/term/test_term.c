@@ -378,3 +378,23 @@ TEST(smallterm, refs_and_atoms) {
   ck_assert_str_eq(ep_err_name(EP_EDEPTH), "EP_EDEPTH");
   ck_assert_str_eq(ep_strerror(EP_ENOMEM), "out of memory");
 }
+
+/* Test that maps:put replaces or adds a key keeping the order, and maps:remove drops one. */
+TEST(map, put_and_remove) {
+  ep_term m, k, v, m2, m3;
+  ck_assert_int_eq(ep_parse(&m, "#{a => 1, c => 3}"), 0);
+  ck_assert_int_eq(ep_parse(&k, "b"), 0);
+  ck_assert_int_eq(ep_parse(&v, "2"), 0);
+  m2 = ep_map_put(m, k, v);
+  char buf[64];
+  ep_print(buf, sizeof buf, m2, EP_PRINT_ERLANG);
+  ck_assert_str_eq(buf, "#{a => 1,b => 2,c => 3}");
+  m3 = ep_map_put(m2, k, m);                      /* replace */
+  ep_print(buf, sizeof buf, m3, EP_PRINT_ERLANG);
+  ck_assert_str_eq(buf, "#{a => 1,b => #{a => 1,c => 3},c => 3}");
+  ep_term_free(m3);
+  m3 = ep_map_remove(m2, k);
+  ck_assert(ep_exact_equal(m3, m));
+  ck_assert_ptr_null(ep_map_put(k, k, v));        /* not a map */
+  ep_term_free(m); ep_term_free(k); ep_term_free(v); ep_term_free(m2); ep_term_free(m3);
+}
