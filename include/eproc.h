@@ -6,6 +6,7 @@
  *   eproc/error.h    negative error codes
  *   eproc/term.h     terms, builder, text, ETF, order, patterns
  *   eproc/process.h  processes, messages, links, monitors, names, timers
+ *   eproc/otp.h      OTP behaviours: gen_server, supervisor, Task, Agent...
  */
 #ifndef EPROC_H
 #define EPROC_H
@@ -16,5 +17,6 @@
 #include "eproc/error.h"
 #include "eproc/term.h"
 #include "eproc/process.h"
+#include "eproc/otp.h"
 
 #endif

@@ -35,7 +35,7 @@ fi
 
 runone() {   # runone IMPL CMD...: one result line into $out, echoed
   local line
-  shift   # IMPL names the row only; the command follows
+  shift
   line=$("$@" 2>/dev/null | grep '^workload=' | tail -1)
   if [ -n "$line" ]; then echo "$line" | tee -a "$out"; else echo "bench: no result from: $*" >&2; fi
 }

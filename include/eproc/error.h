@@ -38,7 +38,8 @@
   X(ENOTFOUND, -23, "not found")                                                \
   X(EBUSY,     -24, "busy")                                                     \
   X(ESTATE,    -25, "operation not allowed in the current state")             \
-  X(EDUPKEY,   -26, "duplicate key in an external term map")
+  X(EDUPKEY,   -26, "duplicate key in an external term map")                    \
+  X(EEXITED,   -27, "the process exited: its reason term tells why")
 
 enum ep_errno {
 #define EP__ERR_ENUM(name, val, msg) EP_##name = (val),

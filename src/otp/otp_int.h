@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * otp_int.h - what the behaviours in src/otp/ share: their atoms, the
+ * generic call used by gen_server, Agent and friends, and exiting with a
+ * reason the caller built on the heap. Everything here is written against
+ * the public API only (include/eproc.h).
+ *
+ * Invariant: ep__A is filled before main runs (a constructor), so its
+ * atoms are plain loads on every path.
+ */
+#ifndef EP_OTP_INT_H
+#define EP_OTP_INT_H
+
+#include "eproc.h"
+
+#define EP__OTP_ATOMS(X) \
+  X(gen_call, "$gen_call") X(gen_cast, "$gen_cast") X(gen_stop, "$gen_stop") \
+  X(ack, "$ack") X(park, "$exit") X(bad_call, "bad_call") \
+  X(bad_continue, "bad_continue") X(bad_return_value, "bad_return_value") \
+  X(simple_one_for_one, "simple_one_for_one") \
+  X(failed_to_start_child, "failed_to_start_child") X(restarting, "restarting") \
+  X(specs, "specs") X(active, "active") X(supervisors, "supervisors") \
+  X(workers, "workers") X(sup_restart, "$sup_restart") \
+  X(start_child, "start_child") X(terminate_child, "terminate_child") \
+  X(restart_child, "restart_child") X(delete_child, "delete_child") \
+  X(which_children, "which_children") X(count_children, "count_children") \
+  X(elixir_task, "Elixir.Task") X(elixir_genserver, "Elixir.GenServer") \
+  X(await, "await") X(struct_, "__struct__") X(owner, "owner") X(pid, "pid") \
+  X(ref, "ref") X(get, "get") X(update, "update") \
+  X(get_and_update, "get_and_update") \
+  X(gen_statem, "gen_statem") X(state_timeout, "state_timeout") \
+  X(gen_event, "gen_event") X(sync_notify, "sync_notify") \
+  X(add_handler, "add_handler") X(delete_handler, "delete_handler") \
+  X(which_handlers, "which_handlers")
+
+struct ep__otp_atoms {
+#define EP__OA_FIELD(id, name) ep_atom id;
+  EP__OTP_ATOMS(EP__OA_FIELD)
+#undef EP__OA_FIELD
+};
+extern struct ep__otp_atoms ep__A;
+
+/* How a failed call names itself in its exit reason:
+ * {Reason, {Module, call, [Server, Req] or [Server, Req, Timeout]}}. */
+typedef struct ep__call_site {
+  ep_atom module;          /* gen_server, 'Elixir.GenServer', gen_statem... */
+  bool with_timeout;       /* call/3 form */
+} ep__call_site;
+
+/* The generic call: sends {'$gen_call', {self(), Tag}, req} and waits. Same
+ * returns as ep_gen_server_try_call. */
+int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply);
+/* The exiting form: on failure, exits with the reason of the call site. */
+ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
+
+/* The same, taking req (a heap term): freed whatever happens. */
+ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
+
+/* Exits with `reason`, which the caller owns (a heap term): the reason is
+ * parked in the caller's own mailbox first, so nothing is leaked. */
+_Noreturn void ep__exit_owned(ep_term reason);
+
+/* Exits with {Tag, T}. */
+_Noreturn void ep__exit_tagged(ep_atom tag, ep_term t);
+
+/* [process] The reaper (reaper.c): release(state) will run after the
+ * calling process dies, unless it calls ep__reap_forget first (because it
+ * cleans up itself). */
+void ep__reap_watch(void *state, void (*release)(void *state));
+void ep__reap_forget(void);
+
+/* Monotonic milliseconds and whole seconds (R61 counts whole seconds). */
+int64_t ep__now_ms(void);
+int64_t ep__now_s(void);
+/* Milliseconds left until deadline (EP_INFINITY stays EP_INFINITY). */
+long ep__left_ms(int64_t deadline_ms);
+int64_t ep__deadline(long timeout_ms);
+
+/* A C pointer carried inside a term (local node only). */
+static inline void ep__b_ptr(ep_build *b, const void *p) { ep_b_int(b, (int64_t)(intptr_t)p); }
+static inline void *ep__get_ptr(ep_term t) {
+  int64_t v = 0;
+  ep_get_int(t, &v);
+  return (void *)(intptr_t)v;
+}
+/* Finishes b into a new term; aborts on a builder error (only out of memory
+ * can cause one here, as every shape is fixed by the code). */
+ep_term ep__b_done(ep_build *b);
+/* demonitor(Ref, [flush]) that looks through the mailbox only when the
+ * monitor had already fired: an active monitor has no DOWN queued. */
+static inline void ep__demonitor_flush(const ep_ref *r) {
+  if (!ep_demonitor(r, EP_DEMONITOR_INFO))
+    ep_demonitor(r, EP_DEMONITOR_FLUSH);
+}
+/* Reason of an exit for a pid being dead when monitored. */
+static inline bool ep__is_noproc(ep_term r) { return ep_is_atom(r, EP_A_noproc); }
+
+#endif

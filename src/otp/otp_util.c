@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * otp_util.c - the pieces every behaviour shares: the OTP atoms, the
+ * generic call (monitor + tagged request + selective receive on the tag),
+ * exits with heap-built reasons, and the monotonic clock. Owns no process
+ * state; gen_server.c runs the server side of the call protocol.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "otp_int.h"
+
+struct ep__otp_atoms ep__A;
+
+__attribute__((constructor)) static void otp_atoms_init(void) {
+#define EP__OA_INIT(id, name) ep__A.id = ep_atom_of(name);
+  EP__OTP_ATOMS(EP__OA_INIT)
+#undef EP__OA_INIT
+}
+
+ep_term ep__b_done(ep_build *b) {
+  int err = 0;
+  ep_term t = ep_b_finish(b, &err);
+  if (!t)
+    abort();                      /* fixed shapes: only ENOMEM gets here */
+  return t;
+}
+
+int64_t ep__now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ep__now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec;
+}
+
+int64_t ep__deadline(long timeout_ms) {
+  return timeout_ms == EP_INFINITY ? INT64_MAX : ep__now_ms() + timeout_ms;
+}
+
+long ep__left_ms(int64_t deadline_ms) {
+  if (deadline_ms == INT64_MAX)
+    return EP_INFINITY;
+  int64_t left = deadline_ms - ep__now_ms();
+  return left > 0 ? (long)left : 0;
+}
+
+ep_pid ep_server_pid(ep_server s) {
+  return s.name ? ep_whereis(s.name) : s.pid;
+}
+
+_Noreturn void ep__exit_owned(ep_term reason) {
+  EP_PATTERN(p_park, "{'$exit', R}");
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, ep__A.park);
+  ep_b_term(&b, reason);
+  ep_b_end(&b);
+  ep_term_free(reason);
+  /* The mark makes the receive below see only what follows: our own message. */
+  ep_recv_mark();
+  ep_send(ep_self(), ep_b_peek(&b));
+  ep_b_free(&b);
+  ep_receive(EP_INFINITY, p_park);
+  ep_exit(ep_var(0));
+}
+
+_Noreturn void ep__exit_tagged(ep_atom tag, ep_term t) {
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, tag);
+  ep_b_term(&b, t);
+  ep_b_end(&b);
+  ep__exit_owned(ep__b_done(&b));
+}
+
+int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
+  EP_PATTERN(p_reply, "{^Tag, Reply}");
+  EP_PATTERN(p_down, "{'DOWN', ^Tag, process, _, Reason}");
+  ep_pid pid = ep_server_pid(s);
+  if (ep_pid_eq(pid, EP_PID_NONE))
+    return EP_ENOPROC;
+  ep_pid self = ep_self();
+  if (ep_pid_eq(pid, self))
+    return EP_EINVAL;
+
+  /* The monitor reference is the reply tag (as in OTP); marking first lets
+   * the receive skip everything already queued (R47 in a busy mailbox). */
+  ep_recv_mark();
+  ep_ref tag = ep_monitor(pid);
+  /* Built straight into the mailbox block: one allocation, no copy. */
+  ep_send_fmt(pid, "{'$gen_call', {~p, ~r}, ~t}", self, &tag, req);
+  ep_smallterm st;
+  ep_term pin = ep_ref_term(&st, &tag);
+  const ep_clause cl[2] = {{p_reply, &pin}, {p_down, &pin}};
+  int k = ep_receive_clauses(cl, 2, timeout_ms);
+  if (k == 0) {
+    *reply = ep_var(0);
+    ep__demonitor_flush(&tag);
+    return 0;
+  }
+  if (k == 1) {
+    ep_term why = ep_var(0);
+    if (ep__is_noproc(why))
+      return EP_ENOPROC;
+    *reply = why;
+    return EP_EEXITED;
+  }
+  ep__demonitor_flush(&tag);
+  return k;                        /* EP_ETIMEOUT */
+}
+
+/* {Why, {Module, call, [Server, Req | Timeout]}} for a failed call, new. */
+static ep_term call_reason(int rc, ep_term out, ep_server s, ep_term req, long timeout_ms,
+                           ep__call_site site) {
+  ep_smallterm rs, ss, ts;
+  ep_term why = rc == EP_EEXITED ? out
+              : ep_atom_term(&rs, rc == EP_ENOPROC ? EP_A_noproc
+                                  : rc == EP_ETIMEOUT ? EP_A_timeout : EP_A_calling_self);
+  ep_term srv = s.name ? ep_atom_term(&ss, s.name) : ep_pid_term(&ss, s.pid);
+  ep_term args[3] = {srv, req, NULL};
+  int n = 2;
+  if (site.with_timeout)
+    args[n++] = timeout_ms == EP_INFINITY ? ep_atom_term(&ts, EP_A_infinity)
+                                          : ep_int_term(&ts, timeout_ms);
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_term(&b, why);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, site.module);
+  ep_b_atom(&b, EP_A_call);
+  ep_b_list(&b);
+  for (int i = 0; i < n; i++)
+    ep_b_term(&b, args[i]);
+  ep_b_end(&b);
+  ep_b_end(&b);
+  ep_b_end(&b);
+  ep_term t = ep__b_done(&b);
+  ep_b_free(&b);
+  return t;
+}
+
+ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  if (rc == 0)
+    return out;
+  ep__exit_owned(call_reason(rc, out, s, req, timeout_ms, site));
+}
+
+ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  if (rc == 0) {
+    ep_term_free(req);
+    return out;
+  }
+  ep_term why = call_reason(rc, out, s, req, timeout_ms, site);
+  ep_term_free(req);
+  ep__exit_owned(why);
+}
