@@ -46,15 +46,7 @@
 #include "eproc.h"
 #include "platform/platform.h"
 
-#if defined(__GNUC__)
-#define EP_NOINLINE __attribute__((noinline))
-#define EP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define EP_NOINLINE
-#define EP_LIKELY(x) (x)
-#define EP_UNLIKELY(x) (x)
-#endif
+#include "compiler.h"
 
 #ifdef NDEBUG
 #define EP_ASSERT(x) ((void)0)

@@ -57,15 +57,7 @@ enum {
 #define SZ_PORT 17
 #define HDR_FUN 9
 
-#if defined(__GNUC__)
-#define EP_NOINLINE __attribute__((noinline))
-#define EP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define EP_NOINLINE
-#define EP_LIKELY(x) (x)
-#define EP_UNLIKELY(x) (x)
-#endif
+#include "compiler.h"
 
 static inline const uint8_t *tp(ep_term t) { return (const uint8_t *)t; }
 static inline ep_term mkterm(const uint8_t *p) { return (ep_term)(const void *)p; }
