@@ -29,15 +29,20 @@ static ep__msg *build(const char *fmt, va_list ap, int *err) {
   return m;
 }
 
+static int send_v(ep_pid to, const char *fmt, va_list ap) {
+  int err;
+  ep__msg *m = build(fmt, ap, &err);
+  if (!m) return err;
+  ep__send_block(ep__self(), to, m);
+  return 0;
+}
+
 int ep_send_fmt(ep_pid p, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int err;
-  ep__msg *m = build(fmt, ap, &err);
+  int err = send_v(p, fmt, ap);
   va_end(ap);
-  if (!m) return err;
-  ep__send_block(ep__self(), p, m);
-  return 0;
+  return err;
 }
 
 int ep_send_name_fmt(ep_atom name, const char *fmt, ...) {
@@ -45,10 +50,7 @@ int ep_send_name_fmt(ep_atom name, const char *fmt, ...) {
   if (to.id == 0) return EP_EBADARG;
   va_list ap;
   va_start(ap, fmt);
-  int err;
-  ep__msg *m = build(fmt, ap, &err);
+  int err = send_v(to, fmt, ap);
   va_end(ap);
-  if (!m) return err;
-  ep__send_block(ep__self(), to, m);
-  return 0;
+  return err;
 }
