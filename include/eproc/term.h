@@ -508,6 +508,8 @@ bool ep_pattern_match(const ep_pattern *p, ep_term t, const ep_term *pins, ep_te
  * vars is NULL. */
 int ep_pattern_bind(const ep_pattern *p, const ep_term *vars, ...);
 int ep_pattern_vbind(const ep_pattern *p, const ep_term *vars, va_list ap);
+/* Private (ep_bind): the same with the outputs in an array of n (missing ones: NULL). */
+int ep__pattern_bind_array(const ep_pattern *p, const ep_term *vars, void *const *out, int n);
 /* Match and bind in one step: ep_match(p, t, &k, &from). A pattern with
  * pins takes the pinned values (ep_term) first: ep_match(p, t, ref, &reply).
  * On no match the outputs are not written. */
