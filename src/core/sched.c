@@ -282,8 +282,18 @@ static ep__proc *dq_take(ep__worker *w) {
   return p;
 }
 
+/* w is always the calling thread's own worker. */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
   if (next) {
+    /* Only w's own thread puts a process into w->runnext; other threads
+     * (thieves of a stuck worker) only take one out. So an empty slot
+     * stays empty until we fill it, and a plain store fills it (release:
+     * a thief that loads p sees the PCB). A full slot may be emptied by a
+     * thief at any moment: swap. */
+    if (!atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
+      atomic_store_explicit(&w->runnext, p, memory_order_release);
+      return;
+    }
     p = atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
     if (!p) return;
   }
