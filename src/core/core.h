@@ -171,8 +171,16 @@ typedef struct ep__proc {
   _Alignas(64) _Atomic uintptr_t mq_head; /* outer MPSC queue (Vyukov, intrusive, with a
                                      * stub): last pushed node | PARKED tag */
   ep__msg mq_stub;
-  uint32_t id, serial;              /* table slot, generation: fixed while alive (lookup) */
+  /* --- identity, fixed while alive, and `exiting`: read by every sender
+   * and at every receive, so on a line nobody writes in between --- */
+  _Alignas(64) uint32_t id;         /* table slot */
+  uint32_t serial;                  /* generation */
   _Atomic int exiting;              /* set once under lock; read anywhere (acquire) */
+  ep_proc_fn fn;                    /* entry of a stackful process */
+  bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
+  void *hstate;
+  ep_term arg;                      /* copy of the spawn argument, in a message block */
+  size_t stack_size;                /* 0: default */
   /* --- owner: the thread running it (or the scheduler switching it) --- */
   _Alignas(64) void *sp;            /* saved stack pointer while switched out */
   ep__stack *stack;                 /* NULL until first run / while a handler is parked */
@@ -198,12 +206,6 @@ typedef struct ep__proc {
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
   ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
-  /* --- identity, fixed while alive --- */
-  ep_proc_fn fn;                    /* entry of a stackful process */
-  bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
-  void *hstate;
-  ep_term arg;                      /* copy of the spawn argument, in a message block */
-  size_t stack_size;                /* 0: default */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;
   bool dead;                        /* lists detached by death processing */
