@@ -193,8 +193,10 @@ int ep_receive_any(ep_term *msg, long timeout_ms);
 ep_term ep_message(void);                /* [process] the last message received */
 /* [process] The typed outputs of the clause that matched (ep_pattern_bind):
  * ep_bind(&k, &from). */
-int ep__bind(int unused, ...);
-#define ep_bind(...) ep__bind(0, __VA_ARGS__)
+int ep__bind(int n, void *const *out);
+#define ep_bind(...)                                                         \
+  ep__bind((int)(sizeof((void *[]){__VA_ARGS__}) / sizeof(void *)),          \
+           (void *[]){__VA_ARGS__})
 ep_term ep_var(int i);                   /* [process] variable i as a term */
 
 /* [process] The receive marker: messages that arrived before this call are

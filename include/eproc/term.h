@@ -215,37 +215,138 @@ void ep_b_init(ep_build *b);
 /* Reserves `headroom` bytes in front of the term (the runtime puts a
  * message header there, so a built message is sent without a copy). */
 void ep_b_init_headroom(ep_build *b, size_t headroom);
-void ep_b_reset(ep_build *b);        /* keeps the buffer for reuse */
 void ep_b_free(ep_build *b);
 
-void ep_b_int(ep_build *b, int64_t v);
 void ep_b_uint(ep_build *b, uint64_t v);         /* becomes a big if > INT64_MAX */
 /* A big integer from little-endian magnitude bytes (normalised: values that
  * fit int64 are stored as plain integers). */
 void ep_b_big(ep_build *b, bool negative, const uint8_t *mag, size_t n);
 void ep_b_float(ep_build *b, double v);          /* NaN/inf: EP_ERANGE */
-void ep_b_atom(ep_build *b, ep_atom a);
 void ep_b_atom_name(ep_build *b, const char *name);
 void ep_b_binary(ep_build *b, const void *data, size_t n);
 void ep_b_bits(ep_build *b, const void *data, size_t nbytes, unsigned lastbits);
 void ep_b_string(ep_build *b, const char *utf8); /* list of code points */
 void ep_b_nil(ep_build *b);
-void ep_b_pid(ep_build *b, ep_pid p);
 void ep_b_ref(ep_build *b, const ep_ref *r);
 void ep_b_port(ep_build *b, const ep_port *p);
 void ep_b_fun(ep_build *b, ep_fn fn);            /* then build its argument term */
 void ep_b_term(ep_build *b, ep_term t);          /* copies t (borrows) */
-void ep_b_tuple(ep_build *b);
 void ep_b_list(ep_build *b);
 void ep_b_map(ep_build *b);                      /* then key, value, key, value... */
-void ep_b_end(ep_build *b);
 void ep_b_end_tail(ep_build *b);
 /* Returns the finished term, new (free with ep_term_free), and resets b;
  * NULL with *err set if anything failed (or if the term is incomplete). */
 ep_term ep_b_finish(ep_build *b, int *err);
 /* The finished term in place (valid until b changes); NULL on error. The
  * term starts at b->buf + b->headroom. */
-ep_term ep_b_peek(ep_build *b);
+static inline ep_term ep_b_peek(ep_build *b);
+/* These are inline (below): ep_b_reset keeps the buffer for reuse. */
+static inline void ep_b_reset(ep_build *b);
+static inline void ep_b_int(ep_build *b, int64_t v);
+static inline void ep_b_atom(ep_build *b, ep_atom a);
+static inline void ep_b_pid(ep_build *b, ep_pid p);
+static inline void ep_b_tuple(ep_build *b);
+static inline void ep_b_end(ep_build *b);
+
+/* Private: the builder's hot calls are inline. Their fast case (no error,
+ * room in the buffer, inside a tuple or map; a tuple also at top level or
+ * in the inline frames) writes the bytes and counts the value exactly as
+ * term.c does; every other case, errors included, goes to the out-of-line
+ * ep__b_* function with the full logic. The tags and frame kinds mirror
+ * src/term/term_int.h and term.c, which check them with static asserts. */
+enum { EP__BF_TUPLE = 1, EP__BF_LIST, EP__BF_MAP, EP__BF_FUN };
+enum { EP__T_INT = 'i', EP__T_ATOM = 'a', EP__T_PID = 'p', EP__T_TUPLE = 't' };
+#define EP__B_INL ((int)(sizeof ((ep_build *)0)->inl / sizeof(ep_bframe)))
+void ep__b_int(ep_build *b, int64_t v);
+void ep__b_atom(ep_build *b, ep_atom a);
+void ep__b_pid(ep_build *b, ep_pid p);
+void ep__b_tuple(ep_build *b);
+void ep__b_end(ep_build *b);
+
+static inline ep_bframe *ep__b_frames(ep_build *b) { return b->frames ? b->frames : b->inl; }
+
+/* n bytes for a value inside a tuple or map, or NULL: take the slow path. */
+static inline uint8_t *ep__b_room(ep_build *b, size_t n) {
+  if ((b->topkind == EP__BF_TUPLE || b->topkind == EP__BF_MAP) && !b->err &&
+      b->len + n <= b->cap)
+    return b->buf + b->len;
+  return NULL;
+}
+
+/* A scalar of n bytes was written at ep__b_room: count it in its container
+ * (a tuple or map, so depth > 0 and no fun to close). */
+static inline void ep__b_counted(ep_build *b, size_t n) {
+  b->len += n;
+  ep__b_frames(b)[b->depth - 1].count++;
+}
+
+static inline void ep_b_reset(ep_build *b) {
+  b->len = b->headroom;
+  b->err = 0;
+  b->depth = 0;
+  b->top = 0;
+  b->topkind = 0;
+}
+
+static inline void ep_b_int(ep_build *b, int64_t v) {
+  uint8_t *q = ep__b_room(b, 9);
+  if (!q) { ep__b_int(b, v); return; }
+  q[0] = EP__T_INT;
+  __builtin_memcpy(q + 1, &v, 8);
+  ep__b_counted(b, 9);
+}
+
+static inline void ep_b_atom(ep_build *b, ep_atom a) {
+  uint8_t *q = a ? ep__b_room(b, 5) : NULL;
+  if (!q) { ep__b_atom(b, a); return; }
+  q[0] = EP__T_ATOM;
+  __builtin_memcpy(q + 1, &a, 4);
+  ep__b_counted(b, 5);
+}
+
+static inline void ep_b_pid(ep_build *b, ep_pid p) {
+  uint8_t *q = ep__b_room(b, 17);
+  if (!q) { ep__b_pid(b, p); return; }
+  uint32_t w[4] = {p.node, p.creation, p.id, p.serial};
+  q[0] = EP__T_PID;
+  __builtin_memcpy(q + 1, w, 16);
+  ep__b_counted(b, 17);
+}
+
+static inline void ep_b_tuple(ep_build *b) {
+  bool start = b->depth == 0 ? b->top == 0
+                             : b->topkind == EP__BF_TUPLE || b->topkind == EP__BF_MAP;
+  if (!start || b->err || b->depth >= EP__B_INL || b->len + 9 > b->cap) {
+    ep__b_tuple(b);
+    return;
+  }
+  b->buf[b->len] = EP__T_TUPLE;   /* arity and size are written by ep_b_end */
+  ep_bframe *f = &ep__b_frames(b)[b->depth++];
+  f->pos = (uint32_t)b->len;
+  f->count = 0;
+  f->kind = EP__BF_TUPLE;
+  b->topkind = EP__BF_TUPLE;
+  b->len += 9;
+}
+
+static inline void ep_b_end(ep_build *b) {
+  if (b->err || b->depth == 0) { ep__b_end(b); return; }
+  ep_bframe *fr = ep__b_frames(b);
+  ep_bframe *f = &fr[b->depth - 1];
+  uint8_t up = b->depth > 1 ? fr[b->depth - 2].kind : 0;
+  if (f->kind != EP__BF_TUPLE || up == EP__BF_FUN) { ep__b_end(b); return; }
+  uint32_t hdr[2] = {f->count, (uint32_t)(b->len - f->pos - 9)};
+  __builtin_memcpy(b->buf + f->pos + 1, hdr, 8);
+  b->depth--;
+  b->topkind = up;
+  if (b->depth == 0) b->top++;
+  else fr[b->depth - 1].count++;
+}
+
+static inline ep_term ep_b_peek(ep_build *b) {
+  if (b->err || b->depth != 0 || b->top != 1) return NULL;
+  return (ep_term)(const void *)(b->buf + b->headroom);
+}
 
 /* Format builder, in the spirit of erl_interface's ei_x_format:
  * ep_format(&t, "{compute, ~i, ~p}", 7, self).
@@ -407,6 +508,8 @@ bool ep_pattern_match(const ep_pattern *p, ep_term t, const ep_term *pins, ep_te
  * vars is NULL. */
 int ep_pattern_bind(const ep_pattern *p, const ep_term *vars, ...);
 int ep_pattern_vbind(const ep_pattern *p, const ep_term *vars, va_list ap);
+/* Private (ep_bind): the same with the outputs in an array of n (missing ones: NULL). */
+int ep__pattern_bind_array(const ep_pattern *p, const ep_term *vars, void *const *out, int n);
 /* Match and bind in one step: ep_match(p, t, &k, &from). A pattern with
  * pins takes the pinned values (ep_term) first: ep_match(p, t, ref, &reply).
  * On no match the outputs are not written. */

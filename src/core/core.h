@@ -157,8 +157,24 @@ typedef struct ep__catch {
 typedef bool (*ep__match_fn)(ep_term msg, void *ctx, int *clause);
 
 typedef struct ep__proc {
+  /* --- producers: every sender writes these (see mailbox.c). They have a
+   * cache line of their own, so that a busy sender does not take the line
+   * of the owner fields below from the thread running the process. --- */
+  _Alignas(64) _Atomic uintptr_t mq_head; /* outer MPSC queue (Vyukov, intrusive, with a
+                                     * stub): last pushed node | PARKED tag */
+  ep__msg mq_stub;
+  /* --- identity, fixed while alive, and `exiting`: read by every sender
+   * and at every receive, so on a line nobody writes in between --- */
+  _Alignas(64) uint32_t id;         /* table slot */
+  uint32_t serial;                  /* generation */
+  _Atomic int exiting;              /* set once under lock; read anywhere (acquire) */
+  ep_proc_fn fn;                    /* entry of a stackful process */
+  bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
+  void *hstate;
+  ep_term arg;                      /* copy of the spawn argument, in a message block */
+  size_t stack_size;                /* 0: default */
   /* --- owner: the thread running it (or the scheduler switching it) --- */
-  void *sp;                         /* saved stack pointer while switched out */
+  _Alignas(64) void *sp;            /* saved stack pointer while switched out */
   ep__stack *stack;                 /* NULL until first run / while a handler is parked */
   ep__worker *worker;               /* the worker running it (valid while RUNNING) */
   struct ep__proc *qnext;           /* global run queue / free list / limbo link */
@@ -170,10 +186,7 @@ typedef struct ep__proc {
   bool overflowed;                  /* hit its guard page, or switched out below its stack */
   bool crashed;                     /* ended by an uncaught ep_error: logged */
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
-  /* mailbox: outer MPSC queue (Vyukov, intrusive, with a stub) */
-  _Atomic uintptr_t mq_head;        /* producers: last pushed node | PARKED tag */
-  ep__msg *mq_tail;                 /* consumer end */
-  ep__msg mq_stub;
+  ep__msg *mq_tail;                 /* consumer end of the outer queue */
   /* inner queue: messages taken from the outer queue, in order, owner only */
   ep__msg *in_head, *in_tail;
   long in_len;
@@ -185,16 +198,8 @@ typedef struct ep__proc {
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
   ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
-  /* --- identity, fixed while alive --- */
-  uint32_t id, serial;              /* table slot, generation */
-  ep_proc_fn fn;                    /* entry of a stackful process */
-  bool (*hfn)(void *state, ep_term msg); /* handler of a stackless process */
-  void *hstate;
-  ep_term arg;                      /* copy of the spawn argument, in a message block */
-  size_t stack_size;                /* 0: default */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;
-  _Atomic int exiting;              /* set once under lock; read anywhere (acquire) */
   bool dead;                        /* lists detached by death processing */
   bool trap_exit;
   ep_term exit_reason;              /* owned; valid once exiting */

@@ -267,11 +267,9 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
       m = nxt(m);
     }
     if (timeout_ms == 0 || p->timed_out) goto done;
-    if (deadline && !p->timer) {
-      uint64_t now = ep__os_now_ns();
-      if (now >= deadline) goto done;
-      p->timer = ep__timer_recv(p, deadline, p->recv_gen);
-    }
+    /* no second clock read: a deadline already past (a long scan) makes
+     * the service thread fire the timer at once */
+    if (deadline && !p->timer) p->timer = ep__timer_recv(p, deadline, p->recv_gen);
     ep__switch_out(p, IN_PARK);
     ep__check_exit(p);
   }

@@ -42,13 +42,10 @@ int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms) {
   return ep_receive_clauses(c, n, timeout_ms);
 }
 
-int ep__bind(int unused, ...) {
-  (void)unused;
+/* The outputs come as an array (the ep_bind macro builds it): no va_list
+ * to set up and walk on every receive. */
+int ep__bind(int n, void *const *out) {
   ep__proc *p = ep__self();
   if (!p || !p->cur_pat || !p->vars) return EP_ESTATE;
-  va_list ap;
-  va_start(ap, unused);
-  int rc = ep_pattern_vbind(p->cur_pat, p->vars, ap);
-  va_end(ap);
-  return rc;
+  return ep__pattern_bind_array(p->cur_pat, p->vars, out, n);
 }

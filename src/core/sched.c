@@ -282,8 +282,18 @@ static ep__proc *dq_take(ep__worker *w) {
   return p;
 }
 
+/* w is always the calling thread's own worker. */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
   if (next) {
+    /* Only w's own thread puts a process into w->runnext; other threads
+     * (thieves of a stuck worker) only take one out. So an empty slot
+     * stays empty until we fill it, and a plain store fills it (release:
+     * a thief that loads p sees the PCB). A full slot may be emptied by a
+     * thief at any moment: swap. */
+    if (!atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
+      atomic_store_explicit(&w->runnext, p, memory_order_release);
+      return;
+    }
     p = atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
     if (!p) return;
   }
@@ -610,6 +620,13 @@ static bool give_stack(ep__worker *w, ep__proc *p) {
   return true;
 }
 
+/* Nothing queued for this worker but, maybe, its runnext (see IN_YIELD). */
+static bool quiet(ep__worker *w) {
+  return !has_queued(w) && !atomic_load_explicit(&w->resume, memory_order_relaxed) &&
+         atomic_load_explicit(&RT->gq_n, memory_order_relaxed) == 0 &&
+         !atomic_load_explicit(&RT->quit, memory_order_relaxed);
+}
+
 static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
   if (fresh_slice || w->budget <= 0) w->budget = EP_REDUCTIONS;
   for (;;) {
@@ -656,6 +673,21 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
       if (p->in_head) {
         /* it has messages waiting (a consumer behind busy producers):
          * keep it near the front, or its mailbox only grows */
+        dq_push(w, p);
+        return;
+      }
+      if (quiet(w)) {
+        /* Nothing queued here or globally. Queueing it globally would wake
+         * an idle worker to take it and split a ping-pong pair across two
+         * threads; instead it goes on with a new slice, or, if runnext
+         * holds a process (the one it just woke), waits behind that one
+         * in the local deque. Thieves can still take it from there, and
+         * that one's own slice bounds the wait. */
+        if (!atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
+          w->budget = EP_REDUCTIONS;
+          if ((++w->last_qs & 63) == 0) ep__quiescent(w);
+          continue;
+        }
         dq_push(w, p);
         return;
       }

@@ -1375,6 +1375,16 @@ int ep_pattern_vbind(const ep_pattern *p, const ep_term *vars, va_list ap) {
   return rc;
 }
 
+int ep__pattern_bind_array(const ep_pattern *p, const ep_term *vars, void *const *out, int n) {
+  if (!p || (!vars && p->nvars)) return EP_EINVAL;
+  int rc = 0;
+  for (int k = 0; k < p->nvars; k++) {
+    const uint8_t *t = tp(vars[k]);
+    if (!t || !bind1(p->vtype[k], t, k < n ? out[k] : NULL, &rc)) rc = EP_EBADTERM;
+  }
+  return rc;
+}
+
 int ep_pattern_bind(const ep_pattern *p, const ep_term *vars, ...) {
   va_list ap;
   va_start(ap, vars);

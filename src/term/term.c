@@ -326,20 +326,17 @@ ep_term ep_ref_term(ep_smallterm *s, const ep_ref *r) {
 /* ------------------------------------------------------------ building -- */
 
 enum { F_TUPLE = 1, F_LIST, F_MAP, F_FUN };
+/* the inline fast paths in term.h write these directly */
+_Static_assert((int)F_TUPLE == EP__BF_TUPLE && (int)F_LIST == EP__BF_LIST && (int)F_MAP == EP__BF_MAP &&
+               (int)F_FUN == EP__BF_FUN, "frame kinds");
+_Static_assert((int)T_INT == EP__T_INT && (int)T_ATOM == EP__T_ATOM && (int)T_PID == EP__T_PID &&
+               (int)T_TUPLE == EP__T_TUPLE && HDR_TUPLE == 9 && SZ_PID == 17, "tags");
 
 void ep_b_init_headroom(ep_build *b, size_t headroom) {
   memset(b, 0, offsetof(ep_build, inl));
   b->headroom = b->len = headroom;
 }
 void ep_b_init(ep_build *b) { ep_b_init_headroom(b, 0); }
-
-void ep_b_reset(ep_build *b) {
-  b->len = b->headroom;
-  b->err = 0;
-  b->depth = 0;
-  b->top = 0;
-  b->topkind = 0;
-}
 
 void ep_b_free(ep_build *b) {
   free(b->buf);
@@ -441,7 +438,7 @@ static inline __attribute__((always_inline)) void put_scalar(ep_build *b, const 
   value_done(b);
 }
 
-void ep_b_int(ep_build *b, int64_t v) {
+void ep__b_int(ep_build *b, int64_t v) {
   uint8_t t[9] = {T_INT};
   wr64(t + 1, (uint64_t)v);
   put_scalar(b, t, 9);
@@ -480,7 +477,7 @@ void ep_b_float(ep_build *b, double v) {
   put_scalar(b, t, 9);
 }
 
-void ep_b_atom(ep_build *b, ep_atom a) {
+void ep__b_atom(ep_build *b, ep_atom a) {
   if (a == 0) { fail(b, EP_EINVAL); return; }
   uint8_t t[5] = {T_ATOM};
   wr32(t + 1, a);
@@ -537,7 +534,7 @@ void ep_b_string(ep_build *b, const char *utf8) {
   ep_b_end(b);
 }
 
-void ep_b_pid(ep_build *b, ep_pid p) {
+void ep__b_pid(ep_build *b, ep_pid p) {
   uint8_t t[SZ_PID];
   put_pid(t, p);
   put_scalar(b, t, SZ_PID);
@@ -573,7 +570,7 @@ void ep_b_term(ep_build *b, ep_term t) {
   put_scalar(b, tp(t), ep__tsize(tp(t)));
 }
 
-void ep_b_tuple(ep_build *b) { open_frame(b, F_TUPLE, T_TUPLE, HDR_TUPLE); }
+void ep__b_tuple(ep_build *b) { open_frame(b, F_TUPLE, T_TUPLE, HDR_TUPLE); }
 void ep_b_list(ep_build *b) { open_frame(b, F_LIST, T_LIST, 0); }
 void ep_b_map(ep_build *b) { open_frame(b, F_MAP, T_MAP, HDR_MAP); }
 
@@ -648,7 +645,7 @@ static void close_frame(ep_build *b) {
   value_done(b);
 }
 
-void ep_b_end(ep_build *b) {
+void ep__b_end(ep_build *b) {
   if (b->err) return;
   if (b->depth == 0) { fail(b, EP_EINVAL); return; }
   ep_bframe *f = frame(b, b->depth - 1);
@@ -678,11 +675,6 @@ void ep_b_end_tail(ep_build *b) {
   b->len -= HDR_LIST;
   f->count--;
   close_frame(b);
-}
-
-ep_term ep_b_peek(ep_build *b) {
-  if (b->err || b->depth != 0 || b->top != 1) return NULL;
-  return mkterm(b->buf + b->headroom);
 }
 
 ep_term ep_b_finish(ep_build *b, int *err) {
