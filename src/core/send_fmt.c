@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * send_fmt.c - formatted sends: the message is built straight into its
+ * send_fmt.c - formatted sends (pid, name, alias): the message is built straight into its
  * mailbox block (the builder's headroom holds the block header), so
  * ep_send_fmt costs one allocation and no copy. Owns nothing.
  */
@@ -50,5 +50,18 @@ int ep_send_name_fmt(ep_atom name, const char *fmt, ...) {
   va_end(ap);
   if (!m) return err;
   ep__send_block(ep__self(), to, m);
+  return 0;
+}
+
+int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...) {
+  if (!ep_is_alias(alias)) return 0;   /* reaches no process: dropped */
+  va_list ap;
+  va_start(ap, fmt);
+  int err;
+  ep__msg *m = build(fmt, ap, &err);
+  va_end(ap);
+  if (!m) return err;
+  m->aux = alias->w[2];
+  ep__send_block(ep__self(), (ep_pid){alias->w[3], alias->w[4], 0, 0}, m);
   return 0;
 }
