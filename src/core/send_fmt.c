@@ -54,13 +54,16 @@ int ep_send_name_fmt(ep_atom name, const char *fmt, ...) {
 }
 
 int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...) {
-  if (!ep_is_alias(alias)) return 0;   /* reaches no process: dropped */
   va_list ap;
   va_start(ap, fmt);
   int err;
   ep__msg *m = build(fmt, ap, &err);
   va_end(ap);
   if (!m) return err;
+  if (!ep_is_alias(alias)) {   /* reaches no process: dropped */
+    ep__msg_free(m);
+    return 0;
+  }
   m->aux = alias->w[2];
   ep__send_block(ep__self(), (ep_pid){alias->w[3], alias->w[4], 0, 0}, m);
   return 0;

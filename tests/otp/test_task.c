@@ -109,6 +109,38 @@ OTP_TEST(task, R67_await_timeout) {
   ck_assert(ot_none("{'DOWN', _, _, _, _}"));
 }
 
+static void waiter(ep_term x, ep_build *out) {
+  EP_PATTERN(p_go, "go");
+  ep_receive(EP_INFINITY, p_go);
+  ep_b_term(out, x);
+}
+
+/* Test that a task's reply after an await timeout, caught by the owner, is
+ * discarded: it never shows up in the owner's mailbox (R67). */
+OTP_TEST(task, R67_await_timeout_late_reply_discarded) {
+  struct awaitctx c = {ep_task_async(waiter, T("late")), 10};
+  ep_term why = ot_catch(do_await, &c);
+  ck_assert(ot_is(ep_tuple_elem(why, 0), "timeout"));
+  ep_ref m = ep_monitor(c.t.pid);
+  (void)m;
+  ep_send(c.t.pid, T("go"));
+  /* the task replies, then ends: its DOWN comes after the reply (R12) */
+  ot_expect("{'DOWN', _, process, _, normal}");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
+/* Test that a yield timeout keeps the reply coming: a later yield gets it,
+ * and the mailbox is then clean (R69). */
+OTP_TEST(task, R69_yield_timeout_then_result) {
+  ep_task t = ep_task_async(waiter, T("later"));
+  ep_term r = NULL;
+  ck_assert_int_eq(ep_task_yield(&t, 0, &r), EP_ETIMEOUT);
+  ep_send(t.pid, T("go"));
+  ck_assert_int_eq(ep_task_yield(&t, 5000, &r), 0);
+  ck_assert_term(r, "later");
+  ck_assert(ot_none("_"));
+}
+
 static void owner_with_task(ep_term parent) {
   ep_pid p;
   ep_get_pid(parent, &p);
