@@ -240,6 +240,7 @@ struct ep__worker {
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
   _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
   ep__proc *spawned;                /* spawned by the running process, newest first */
+  ep__proc *handoff;                /* switched straight to its runnext: park it (sched.c) */
   _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */

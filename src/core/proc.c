@@ -478,7 +478,10 @@ ep_pid ep_spawn_handler(ep_handler_fn fn, void *state) {
 
 /* Called by death processing: the slot goes back, the PCB to limbo. */
 void ep__proc_release(ep__worker *w, ep__proc *p) {
-  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_release);
+  /* seq_cst: the slot is cleared before the retire epoch is read (in one
+   * total order with every quiescent state), so no thread that announces
+   * a later epoch can still find this PCB through the table */
+  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_seq_cst);
   slot_free(w, p->id);
   ep__retire(w, p);
   count_out(w);

@@ -76,9 +76,51 @@ static inline void switch_in(ep__worker *w, ep__proc *p) {
 #endif
 }
 
+static bool give_stack(ep__worker *w, ep__proc *p);
+static void publish_spawned(ep__worker *w);
+static void finish_handoff(ep__worker *w);
+
+/* A process that parks while its worker's runnext holds another switches
+ * straight to it (one switch instead of two, no trip through the
+ * scheduler loop). The park is then completed on the other side, by
+ * finish_handoff, once its stack has been left. */
+static bool handoff(ep__worker *w, ep__proc *p) {
+  ep__proc *q = NULL;
+  if (atomic_load_explicit(&w->runnext, memory_order_relaxed))
+    q = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+  if (!q && w->spawned && !w->spawned->qnext) {
+    q = w->spawned;   /* spawned one child and now waits for it (spawn_latency, calls) */
+    w->spawned = NULL;
+  }
+  if (!q) return false;
+  char here;
+  if (!ep__stack_sp_ok(p->stack, &here) || (!q->stack && !give_stack(w, q))) {
+    ep__runq_put(w, q, true);   /* the scheduler sorts these out */
+    return false;
+  }
+  w->handoff = p;
+  w->cur = q;
+  q->worker = w;
+  atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+#ifdef EP_ASAN
+  __sanitizer_start_switch_fiber(&p->asan_fake, ep__stack_lo(q->stack), ep__stack_usable(q->stack));
+#endif
+#ifdef EP_TSAN
+  __tsan_switch_to_fiber(q->tsan_fiber, 0);
+#endif
+  ep__ctx_switch(&p->sp, q->sp);
+#ifdef EP_ASAN
+  __sanitizer_finish_switch_fiber(p->asan_fake, NULL, NULL);
+#endif
+  finish_handoff(p->worker);
+  return true;
+}
+
 void ep__switch_out(ep__proc *p, int intent) {
   ep__worker *w = p->worker;
   p->intent = intent;
+  if (intent == IN_PARK && handoff(w, p)) return;
 #ifdef EP_ASAN
   /* a stack that will not be resumed drops its fake frames */
   bool gone = intent == IN_EXIT || intent == IN_PARK_FREE;
@@ -92,6 +134,7 @@ void ep__switch_out(ep__proc *p, int intent) {
 #ifdef EP_ASAN
   __sanitizer_finish_switch_fiber(p->asan_fake, NULL, NULL);
 #endif
+  finish_handoff(p->worker);
 }
 
 _Noreturn void ep__die(ep__proc *p) {
@@ -106,6 +149,7 @@ static void proc_entry(void *arg) {
 #ifdef EP_ASAN
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+  finish_handoff(p->worker);
   ep__check_exit(p);
   p->fn(p->arg);
   ep__exit_self(p, ep__atom_dup(EP_A_normal));
@@ -119,6 +163,7 @@ static void handler_entry(void *arg) {
 #ifdef EP_ASAN
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+  finish_handoff(p->worker);
   for (;;) {
     ep__recv_release(p);
     ep__check_exit(p);
@@ -283,6 +328,19 @@ static void publish_spawned(ep__worker *w) {
   /* this worker is about to take one itself: only a second one is worth
    * waking a thread for (a wake-up is a system call) */
   if (has_more_than(w, 1)) maybe_wakep();
+}
+
+/* Completes the park of the process that handed its worker to us (see
+ * handoff): now that its stack has been left, it may be parked, or run
+ * again if something arrived meanwhile. */
+static void finish_handoff(ep__worker *w) {
+  ep__proc *prev = w->handoff;
+  if (!prev) return;
+  w->handoff = NULL;
+  publish_spawned(w);
+  if (!ep__mq_markparked(prev)) ep__runq_put(w, prev, false);
+  /* a chain of handoffs never returns to the loop: quiescent states here */
+  if ((++w->last_qs & 63) == 0) ep__quiescent(w);
 }
 
 void ep__global_put(ep__proc *p) {
@@ -568,6 +626,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
     p->worker = w;
     atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
     switch_in(w, p);
+    p = w->cur;   /* handoffs may have moved on to other processes meanwhile */
     w->cur = NULL;
     atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
     atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,

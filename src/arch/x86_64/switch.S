@@ -26,11 +26,20 @@ ep__ctx_switch:
         subq    $8, %rsp
         stmxcsr (%rsp)          /* rounding mode, exception masks */
         fnstcw  4(%rsp)         /* x87 precision and rounding */
+        movq    %rsp, %rax      /* rax: the control words just saved */
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
+        /* Loading a control word is slow and they almost never differ:
+         * load each only when the other side's differs from ours. */
+        movl    (%rsp), %ecx
+        cmpl    (%rax), %ecx
+        je      1f
         ldmxcsr (%rsp)
+1:      movzwl  4(%rsp), %ecx
+        cmpw    4(%rax), %cx
+        je      2f
         fldcw   4(%rsp)
-        addq    $8, %rsp
+2:      addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13

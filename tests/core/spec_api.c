@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spec_api.c - error paths and the parts of issue 3 around the rules:
+ * spawn options (name, link, monitor) and their failures, calls from a
+ * thread that is not a process (embedding with ep_start / ep_stop), and
+ * timers (send_after, cancel_timer, read_timer) including the late and
+ * repeated cases.
+ */
+#include <time.h>
+
+#include "spec_util.h"
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void wait_stop(ep_term arg) {
+  (void)arg;
+  ep_term m;
+  while (ep_receive_any(&m, EP_INFINITY) == 0 && !ep_is_atom(m, ep_atom_of("stop"))) {}
+}
+
+/* Test that spawn_opt's name registers the child before the call returns,
+ * and that link and monitor together give a ref and a link (R4, R5, R39). */
+SPEC(api, spawn_opt_name_link_monitor) {
+  ep_pid c;
+  ep_ref r;
+  ep_spawn_opts o = {.flags = EP_SPAWN_LINK | EP_SPAWN_MONITOR, .name = "spec_api_named"};
+  EXPECT(ep_spawn_opt(&c, wait_stop, A("x"), &o, &r) == 0);
+  EXPECT(ep_pid_eq(ep_whereis(ep_atom_of("spec_api_named")), c));
+  EXPECT_M(spec_own(ep_process_info(c, EP_A_registered_name)), "{registered_name, spec_api_named}");
+  EXPECT_M(spec_own(ep_process_info(ep_self(), EP_A_links)), "{links, [^C]}", P(c));
+  EXPECT_M(spec_own(ep_process_info(c, EP_A_monitored_by)), "{monitored_by, [^Me]}", P(ep_self()));
+  ep_unlink(c);
+  ep_send(c, A("stop"));
+  EXPECT_M(await_down(&r), "normal");
+}
+
+/* Test that spawn_opt with a name already taken, or the name undefined,
+ * fails with EP_EBADARG and leaves no process behind (R39). */
+SPEC(api, spawn_opt_bad_name_badarg_nothing_left) {
+  EXPECT(ep_register(ep_atom_of("spec_api_taken"), ep_self()) == 0);
+  long before = ep_process_count();
+  ep_pid c = EP_PID_NONE;
+  ep_ref r;
+  ep_spawn_opts taken = {.flags = EP_SPAWN_MONITOR, .name = "spec_api_taken"};
+  EXPECT(ep_spawn_opt(&c, wait_stop, A("x"), &taken, &r) == EP_EBADARG);
+  ep_spawn_opts undef = {.name = "undefined"};
+  EXPECT(ep_spawn_opt(&c, wait_stop, A("x"), &undef, NULL) == EP_EBADARG);
+  EXPECT(ep_process_count() == before);
+  EXPECT(nothing_arrives(50));
+}
+
+/* Test timers: send_after delivers its message, no sooner than asked;
+ * read_timer shows the time left; once fired, cancel and read report
+ * EP_ENOTFOUND. */
+SPEC(timers, send_after_fires_then_cancel_and_read_not_found) {
+  uint64_t t0 = now_ms();
+  ep_ref t = ep_send_after(60, ep_self(), A("tick"));
+  long left = ep_read_timer(&t);
+  EXPECT(left >= 0 && left <= 60);
+  EXPECT_M(recv_any(EP_INFINITY), "tick");
+  EXPECT(now_ms() - t0 >= 60);
+  EXPECT(ep_cancel_timer(&t) == EP_ENOTFOUND);
+  EXPECT(ep_read_timer(&t) == EP_ENOTFOUND);
+}
+
+/* Test that a cancelled timer returns the time left, never delivers, and a
+ * second cancel reports EP_ENOTFOUND. */
+SPEC(timers, cancel_before_firing_no_message) {
+  ep_ref t = ep_send_after(100, ep_self(), A("never"));
+  long left = ep_cancel_timer(&t);
+  EXPECT(left >= 0 && left <= 100);
+  EXPECT(ep_cancel_timer(&t) == EP_ENOTFOUND);
+  EXPECT(ep_read_timer(&t) == EP_ENOTFOUND);
+  EXPECT(nothing_arrives(200));
+}
+
+/* Test that timers deliver in deadline order whatever the order they were
+ * set in, and a 0 ms timer fires at once. */
+SPEC(timers, deadline_order_and_zero) {
+  ep_send_after(80, ep_self(), A("third"));
+  ep_send_after(40, ep_self(), A("second"));
+  ep_send_after(0, ep_self(), A("first"));
+  EXPECT_M(recv_any(EP_INFINITY), "first");
+  EXPECT_M(recv_any(EP_INFINITY), "second");
+  EXPECT_M(recv_any(EP_INFINITY), "third");
+}
+
+/* Test that a timer aimed at a process that dies first is dropped like any
+ * send to a dead pid (R10), and one aimed at a dead pid too. */
+SPEC(timers, timer_to_dead_process_dropped) {
+  ep_pid p = ep_spawn(wait_stop, A("x"));
+  ep_send_after(30, p, T("{late, \"payload\"}"));
+  ep_exit_signal_atom(p, EP_A_kill);
+  wait_death(p);
+  ep_send_after(10, p, A("to_the_dead"));
+  ep_send_after(60, ep_self(), A("after_them"));
+  EXPECT_M(recv_any(EP_INFINITY), "after_them");
+  EXPECT(nothing_arrives(50));
+}
+
+/* Test that a timer message is a copy: the caller may free its term at
+ * once (R14). */
+SPEC(timers, timer_message_is_a_copy) {
+  ep_term m;
+  ep_format(&m, "{payload, [1, 2, 3], <<\"bytes\">>}");
+  ep_send_after(10, ep_self(), m);
+  ep_term_free(m);
+  EXPECT_M(recv_any(EP_INFINITY), "{payload, [1, 2, 3], <<\"bytes\">>}");
+}
+
+/* Test the calls a thread that is not a process may make, and the
+ * [process] calls it may not: ep_self is none, receive and spawn with link
+ * or monitor give EP_ENOTPROC, while spawn, send, exit/2, is_alive,
+ * process_info and the registry work (embedding: ep_start / ep_stop). */
+TEST(api, foreign_thread_any_calls_work_process_calls_refused) {
+  ep_config cfg = {.threads = 2};
+  ck_assert_int_eq(ep_start(&cfg), 0);
+  ck_assert(!ep_is_process());
+  ck_assert(ep_pid_eq(ep_self(), EP_PID_NONE));
+  ep_term m;
+  ck_assert_int_eq(ep_receive_any(&m, 0), EP_ENOTPROC);
+  ep_pid c;
+  ep_ref r;
+  ep_spawn_opts link = {.flags = EP_SPAWN_LINK}, mon = {.flags = EP_SPAWN_MONITOR};
+  ck_assert_int_eq(ep_spawn_opt(&c, wait_stop, NULL, &link, NULL), EP_ENOTPROC);
+  ck_assert_int_eq(ep_spawn_opt(&c, wait_stop, NULL, &mon, &r), EP_ENOTPROC);
+  ep_pid p = ep_spawn(wait_stop, NULL);
+  ck_assert(!ep_pid_eq(p, EP_PID_NONE));
+  ck_assert(ep_is_alive(p));
+  ep_term hello;
+  ep_format(&hello, "hello");
+  ck_assert_int_eq(ep_send(p, hello), 0);
+  ep_term_free(hello);
+  ep_term q = ep_process_info(p, EP_A_message_queue_len);
+  ck_assert_ptr_nonnull(q);
+  ep_term_free(q);
+  ck_assert_int_eq(ep_register(ep_atom_of("spec_foreign"), p), 0);
+  ck_assert(ep_pid_eq(ep_whereis(ep_atom_of("spec_foreign")), p));
+  ep_term x;
+  ep_format(&x, "x");
+  ck_assert_int_eq(ep_send_name(ep_atom_of("spec_nobody"), x), EP_EBADARG);
+  ep_term_free(x);
+  ck_assert_int_eq(ep_exit_signal_atom(p, EP_A_kill), 0);
+  ck_assert(!ep_is_alive(p));
+  ep_stop();
+}
