@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * send_fmt.c - formatted sends (pid, name, alias): the message is built straight into its
- * mailbox block (the builder's headroom holds the block header), so
- * ep_send_fmt costs one allocation and no copy. Owns nothing.
+ * send_fmt.c - formatted sends (to a pid, a name or an alias): the message
+ * is built straight into its mailbox block (the builder's headroom holds
+ * the block header), so ep_send_fmt costs one allocation and no copy.
+ * Owns nothing.
  */
 #include <string.h>
 
