@@ -192,7 +192,7 @@ _Noreturn static void pmap_exit(const ep_ref *batch, ep_term why, long timeout_m
     if (got[i])
       ep_term_free(got[i]);
   free(got);
-  ep_task t = {.owner = ep_self()};
+  ep_task t = {.owner = ep_self(), .mref = *batch};   /* a zero ref cannot be built */
   await_exit(&t, why, timeout_ms);
 }
 

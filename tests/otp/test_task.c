@@ -192,6 +192,40 @@ OTP_TEST(task, R69_shutdown) {
 }
 
 /* Test the seed's pmap(1..10000, square): results in input order (R70). */
+/* Reports {started, Self} to the process named pmap_owner, then waits for `go`. */
+static void reporting_waiter(ep_term x, ep_build *out) {
+  ep_send_name_fmt(ep_atom_of("pmap_owner"), "{started, ~p}", ep_self());
+  waiter(x, out);
+}
+
+struct pmapctx { ep_term list; ep_build out; };
+static void do_pmap(void *c) {
+  struct pmapctx *p = c;
+  ep_task_pmap(reporting_waiter, p->list, 0, 10, &p->out);
+}
+
+/* Test that a pmap that timed out, its exit caught, never shows the late
+ * results of its tasks in the caller's mailbox (R67, R70). */
+OTP_TEST(task, R70_pmap_timeout_late_results_discarded) {
+  ck_assert_int_eq(ep_register(ep_atom_of("pmap_owner"), ep_self()), 0);
+  struct pmapctx c = {.list = T("[a, b, c]")};
+  ep_b_init(&c.out);
+  ep_term why = ot_catch(do_pmap, &c);
+  ep_b_free(&c.out);
+  ck_assert(ot_is(ep_tuple_elem(why, 0), "timeout"));
+  ep_pid tasks[3];
+  for (int i = 0; i < 3; i++) {
+    ep_get_pid(ep_tuple_elem(ot_expect("{started, _}"), 1), &tasks[i]);
+    ep_monitor(tasks[i]);
+  }
+  for (int i = 0; i < 3; i++)
+    ep_send(tasks[i], T("go"));
+  /* each task sends its result, then ends: its DOWN comes after it (R12) */
+  for (int i = 0; i < 3; i++)
+    ot_expect("{'DOWN', _, process, _, normal}");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
 OTP_TEST(task, R70_pmap_ordered) {
   ep_build in, out;
   ep_b_init(&in);
