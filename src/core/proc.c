@@ -379,8 +379,19 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   p->handler = hfn != NULL;
   p->arg = a;
   p->stack_size = opts ? opts->stack_size : 0;
-  ep__fiber_create(p);
   ep_pid pid = ep__pid(p);
+  if (name && ep__register_new(name, p) != 0) {
+    /* name taken: nothing was seen, so nothing is left behind */
+    if (ablk) ep__msg_free_w(w, ablk);
+    if (w) {
+      p->qnext = w->pcb_free;
+      w->pcb_free = p;
+    }
+    slot_free(w, id);
+    count_out(w);
+    return EP_EBADARG;
+  }
+  ep__fiber_create(p);
   if (flags & EP_SPAWN_LINK) {
     ep__links_add(&p->links, parent, ep__pid(parent));
     ep__lock(parent);
@@ -412,14 +423,6 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     atomic_store_explicit(&p->mq_head, (uintptr_t)&p->mq_stub | EP__PARKED, memory_order_relaxed);
   /* release: a lookup that finds p sees it initialised */
   atomic_store_explicit(&RT->slots[id].proc, p, memory_order_release);
-  if (name && ep_register(name, pid) != 0) {
-    /* name taken: the child must not run; it dies at once, unseen */
-    ep__lock(p);
-    ep__set_exit(p, ep__atom_dup(EP_A_normal));
-    ep__unlock(p);
-    if (p->handler) ep__wake(p);
-    rc = EP_EBADARG;
-  }
   if (p->handler) {
     /* parked from birth: its first message (or exit signal) schedules it */
   } else if (w && parent) {

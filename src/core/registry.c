@@ -87,6 +87,23 @@ int ep_register(ep_atom name, ep_pid pid) {
   return rc;
 }
 
+/* Registers a process being spawned (not yet visible to anyone), so that
+ * spawn_opt with a name either fully succeeds or leaves nothing. */
+int ep__register_new(ep_atom name, ep__proc *p) {
+  int rc = EP_EBADARG;
+  pthread_mutex_lock(&R.lock);
+  if (!find_locked(name) && (R.n + 1 < R.cap / 2 || grow_locked())) {
+    size_t i = home(name);
+    while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
+    R.tab[i] = (entry){name, ep__pid(p)};
+    R.n++;
+    atomic_store_explicit(&p->name, name, memory_order_seq_cst);
+    rc = 0;
+  }
+  pthread_mutex_unlock(&R.lock);
+  return rc;
+}
+
 int ep_unregister(ep_atom name) {
   bool f = ep__enter();
   int rc = EP_EBADARG;

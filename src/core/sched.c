@@ -653,6 +653,12 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
         if (old) global_put_list(old, old, 1);
         return;
       }
+      if (p->in_head) {
+        /* it has messages waiting (a consumer behind busy producers):
+         * keep it near the front, or its mailbox only grows */
+        dq_push(w, p);
+        return;
+      }
       /* the back of the global FIFO: everyone else runs first */
       global_put_list(p, p, 1);
       maybe_wakep();
