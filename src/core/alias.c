@@ -9,8 +9,10 @@
  */
 #include "core/core.h"
 
-/* The set is open addressing with linear probing on nonzero keys; alias
- * numbers are consecutive, so the identity hash spreads them best. */
+/* The set is alias_one (the usual case: a call in progress has one alias)
+ * plus a table for the others: open addressing with linear probing on
+ * nonzero keys; alias numbers are consecutive, so the identity hash
+ * spreads them best. */
 static uint32_t home(uint32_t k, uint32_t mask) { return k & mask; }
 
 static uint32_t *find(const ep__proc *p, uint32_t a) {
@@ -20,6 +22,12 @@ static uint32_t *find(const ep__proc *p, uint32_t a) {
     if (p->aliases[i] == a) return &p->aliases[i];
     if (!p->aliases[i]) return NULL;
   }
+}
+
+static void free_table(ep__proc *p) {
+  free(p->aliases);
+  p->aliases = NULL;
+  p->alias_n = p->alias_cap = 0;
 }
 
 static void put(uint32_t *tab, uint32_t mask, uint32_t a) {
@@ -43,13 +51,12 @@ static void add(ep__proc *p, uint32_t a) {
   p->alias_n++;
 }
 
-bool ep__alias_active(const ep__proc *p, uint32_t a) { return find(p, a) != NULL; }
+bool ep__alias_probe(const ep__proc *p, uint32_t a) { return find(p, a) != NULL; }
 
-void ep__alias_drop(ep__proc *p, uint32_t a) {
-  uint32_t *hit = find(p, a);
-  if (!hit) return;
-  uint32_t mask = p->alias_cap - 1, i = (uint32_t)(hit - p->aliases);
-  /* backward-shift deletion: a key whose probe run crosses the hole moves into it */
+/* Empties slot i by backward-shift deletion: a key whose probe run
+ * crosses the hole moves into it. */
+static void drop_at(ep__proc *p, uint32_t i) {
+  uint32_t mask = p->alias_cap - 1;
   for (uint32_t j = i;;) {
     j = (j + 1) & mask;
     uint32_t k = p->aliases[j];
@@ -62,23 +69,41 @@ void ep__alias_drop(ep__proc *p, uint32_t a) {
   }
   p->aliases[i] = 0;
   /* a burst of aliases (a pmap over many tasks) leaves no big table behind */
-  if (--p->alias_n == 0 && p->alias_cap > 64) ep__alias_free(p);
+  if (--p->alias_n == 0 && p->alias_cap > 64) free_table(p);
 }
 
+/* Deactivates a; false if it was not active. */
+static bool drop(ep__proc *p, uint32_t a) {
+  if (a == p->alias_one) {
+    p->alias_one = 0;
+    return true;
+  }
+  uint32_t *hit = find(p, a);
+  if (hit) drop_at(p, (uint32_t)(hit - p->aliases));
+  return hit != NULL;
+}
+
+void ep__alias_drop(ep__proc *p, uint32_t a) { drop(p, a); }
+
 void ep__alias_free(ep__proc *p) {
-  free(p->aliases);
-  p->aliases = NULL;
-  p->alias_n = p->alias_cap = 0;
+  free_table(p);
+  p->alias_one = 0;
 }
 
 ep_ref ep__alias_new(ep__proc *p) {
   ep_ref r = ep__make_ref(p->worker);
-  uint32_t a = p->alias_seq;
-  do {
-    if (++a == 0) a = 1;   /* after 2^32 aliases: skip 0 and any still active */
-  } while (find(p, a));
+  uint32_t a = ++p->alias_seq;
+  if (EP_UNLIKELY(a == 0)) {
+    p->alias_wrapped = true;
+    a = 1;
+  }
+  if (EP_UNLIKELY(p->alias_wrapped)) {   /* after 2^32 aliases: skip any still active */
+    while (ep__alias_active(p, a))
+      if (++a == 0) a = 1;
+  }
   p->alias_seq = a;
-  add(p, a);
+  if (!p->alias_one) p->alias_one = a;
+  else add(p, a);
   r.len = 5;
   r.w[2] = a;
   r.w[3] = p->id;
@@ -87,15 +112,10 @@ ep_ref ep__alias_new(ep__proc *p) {
 }
 
 bool ep__alias_unref(ep__proc *p, const ep_ref *r) {
-  if (!ep_is_alias(r) || r->w[3] != p->id || r->w[4] != p->serial || !find(p, r->w[2]))
-    return false;
-  ep__alias_drop(p, r->w[2]);
-  return true;
+  return ep__is_alias(r) && r->w[3] == p->id && r->w[4] == p->serial && drop(p, r->w[2]);
 }
 
-bool ep_is_alias(const ep_ref *r) {
-  return r && r->node == EP_NODE_LOCAL && r->len == 5 && r->w[2] != 0;
-}
+bool ep_is_alias(const ep_ref *r) { return ep__is_alias(r); }
 
 ep_ref ep_alias(void) {
   ep__proc *p = ep__self();
@@ -108,7 +128,7 @@ bool ep_unalias(const ep_ref *alias) {
 }
 
 int ep_send_alias(const ep_ref *alias, ep_term msg) {
-  if (!ep_is_alias(alias)) return 0;   /* reaches no process: dropped */
+  if (!ep__is_alias(alias)) return 0;   /* reaches no process: dropped */
   ep__proc *self = ep__self();
   ep__msg *m = self ? ep__msg_copy_w(self->worker, msg) : ep__msg_copy(msg);
   if (!m) return EP_ENOMEM;

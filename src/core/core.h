@@ -200,8 +200,10 @@ typedef struct ep__proc {
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
   ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
-  uint32_t *aliases;                /* active alias numbers: open-addressing set (alias.c) */
+  uint32_t alias_one;               /* an active alias number, or 0 (alias.c) */
+  uint32_t *aliases;                /* the other active ones: open-addressing set */
   uint32_t alias_n, alias_cap, alias_seq;
+  bool alias_wrapped;               /* alias_seq went round: a fresh number may be in use */
   /* --- identity, fixed while alive --- */
   uint32_t id, serial;              /* table slot, generation */
   ep_proc_fn fn;                    /* entry of a stackful process */
@@ -420,8 +422,14 @@ void ep__info_answer(ep__proc *p, ep__msg *req);
 void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m);
 
 /* aliases (alias.c): owner-only, checked when ep__drain takes a message in */
+static inline bool ep__is_alias(const ep_ref *r) {
+  return r && r->node == EP_NODE_LOCAL && r->len == 5 && r->w[2] != 0;
+}
 ep_ref ep__alias_new(ep__proc *p);
-bool ep__alias_active(const ep__proc *p, uint32_t a);
+bool ep__alias_probe(const ep__proc *p, uint32_t a);
+static inline bool ep__alias_active(const ep__proc *p, uint32_t a) {
+  return a == p->alias_one || (p->alias_cap && ep__alias_probe(p, a));
+}
 void ep__alias_drop(ep__proc *p, uint32_t a);
 bool ep__alias_unref(ep__proc *p, const ep_ref *r); /* deactivates r if it is p's alias */
 void ep__alias_free(ep__proc *p);

@@ -61,7 +61,7 @@ int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...) {
   ep__msg *m = build(fmt, ap, &err);
   va_end(ap);
   if (!m) return err;
-  if (!ep_is_alias(alias)) {   /* reaches no process: dropped */
+  if (!ep__is_alias(alias)) {   /* reaches no process: dropped */
     ep__msg_free(m);
     return 0;
   }

@@ -77,7 +77,7 @@ ep__msg *ep__msg_down(const ep_ref *ref, ep_pid pid, ep_atom name, ep_term reaso
     q = put_pid(q, pid);
   }
   memcpy(q, reason, rs);
-  if (ep_is_alias(ref)) {   /* an alias monitor: the DOWN deactivates it */
+  if (ep__is_alias(ref)) {   /* an alias monitor: the DOWN deactivates it */
     m->kind = MK_ALIAS_DOWN;
     m->aux = ref->w[2];
   }
