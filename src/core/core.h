@@ -449,9 +449,10 @@ int ep__wait_root(void);
 
 /* registry (registry.c) */
 void ep__registry_release(ep__proc *p);
+int ep__register_unborn(ep_atom name, ep__proc *p, ep_pid pid);
+void ep__register_born(ep_atom name, ep_pid pid);
 void ep__registry_free_all(void);
 ep_atom ep__registered_name(ep__proc *p);
-int ep__register_new(ep_atom name, ep__proc *p);
 
 /* timers and the service thread (timer.c) */
 void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen);

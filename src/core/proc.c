@@ -363,35 +363,31 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   ep__msg *ablk = NULL;
   if (p && arg) ablk = ep__msg_copy_w(w, arg);
   ep_term a = ablk ? ep__msg_term(ablk) : NULL;
-  if (!p || (arg && !a)) {
+  rc = !p || (arg && !a) ? EP_ENOMEM : 0;
+  if (!rc) {
+    pcb_init(p, id);
+    /* the name first, while nobody can see the child: a taken name then
+     * leaves no process, link, monitor or DOWN behind */
+    if (name) rc = ep__register_unborn(name, p, ep__pid(p));
+  }
+  if (rc) {
+    if (ablk) ep__msg_free_w(w, ablk);
     if (p && w) {   /* a foreign thread's PCB stays in its chunk until ep_stop */
       p->qnext = w->pcb_free;
       w->pcb_free = p;
     }
     slot_free(w, id);
     count_out(w);
-    return EP_ENOMEM;
+    return rc;
   }
-  pcb_init(p, id);
   p->fn = fn;
   p->hfn = hfn;
   p->hstate = hstate;
   p->handler = hfn != NULL;
   p->arg = a;
   p->stack_size = opts ? opts->stack_size : 0;
-  ep_pid pid = ep__pid(p);
-  if (name && ep__register_new(name, p) != 0) {
-    /* name taken: nothing was seen, so nothing is left behind */
-    if (ablk) ep__msg_free_w(w, ablk);
-    if (w) {
-      p->qnext = w->pcb_free;
-      w->pcb_free = p;
-    }
-    slot_free(w, id);
-    count_out(w);
-    return EP_EBADARG;
-  }
   ep__fiber_create(p);
+  ep_pid pid = ep__pid(p);
   if (flags & EP_SPAWN_LINK) {
     ep__links_add(&p->links, parent, ep__pid(parent));
     ep__lock(parent);
@@ -423,6 +419,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     atomic_store_explicit(&p->mq_head, (uintptr_t)&p->mq_stub | EP__PARKED, memory_order_relaxed);
   /* release: a lookup that finds p sees it initialised */
   atomic_store_explicit(&RT->slots[id].proc, p, memory_order_release);
+  if (name) ep__register_born(name, pid);
   if (p->handler) {
     /* parked from birth: its first message (or exit signal) schedules it */
   } else if (w && parent) {

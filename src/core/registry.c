@@ -11,6 +11,7 @@
 
 typedef struct {
   ep_atom name;     /* 0: empty slot */
+  bool unborn;      /* reserved by a spawn that has not published its child */
   ep_pid pid;
 } entry;
 
@@ -65,6 +66,19 @@ static void remove_locked(entry *e) {
   }
 }
 
+/* Adds name -> p; the caller holds R.lock and has checked p may take it. */
+static int add_locked(ep_atom name, ep__proc *p, ep_pid pid, bool unborn) {
+  if (atomic_load_explicit(&p->name, memory_order_relaxed) || find_locked(name) ||
+      !(R.n + 1 < R.cap / 2 || grow_locked()))
+    return EP_EBADARG;
+  size_t i = home(name);
+  while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
+  R.tab[i] = (entry){name, unborn, pid};
+  R.n++;
+  atomic_store_explicit(&p->name, name, memory_order_seq_cst);
+  return 0;
+}
+
 int ep_register(ep_atom name, ep_pid pid) {
   if (!name || name == EP_A_undefined) return EP_EBADARG;
   bool f = ep__enter();
@@ -72,36 +86,28 @@ int ep_register(ep_atom name, ep_pid pid) {
   pthread_mutex_lock(&R.lock);
   ep__proc *p = ep__lookup(pid);
   /* seq_cst: see ep__registry_release */
-  if (p && !atomic_load_explicit(&p->exiting, memory_order_seq_cst) &&
-      !atomic_load_explicit(&p->name, memory_order_relaxed) &&
-      !find_locked(name) && (R.n + 1 < R.cap / 2 || grow_locked())) {
-    size_t i = home(name);
-    while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
-    R.tab[i] = (entry){name, pid};
-    R.n++;
-    atomic_store_explicit(&p->name, name, memory_order_seq_cst);
-    rc = 0;
-  }
+  if (p && !atomic_load_explicit(&p->exiting, memory_order_seq_cst)) rc = add_locked(name, p, pid, false);
   pthread_mutex_unlock(&R.lock);
   ep__leave(f);
   return rc;
 }
 
-/* Registers a process being spawned (not yet visible to anyone), so that
- * spawn_opt with a name either fully succeeds or leaves nothing. */
-int ep__register_new(ep_atom name, ep__proc *p) {
-  int rc = EP_EBADARG;
+/* spawn_opt with a name: the name is reserved while nobody can see the
+ * child (a taken name then leaves no process, link, monitor or DOWN
+ * behind), and becomes visible only once the child is published, so no
+ * one can resolve it to a pid that cannot be found yet. */
+int ep__register_unborn(ep_atom name, ep__proc *p, ep_pid pid) {
   pthread_mutex_lock(&R.lock);
-  if (!find_locked(name) && (R.n + 1 < R.cap / 2 || grow_locked())) {
-    size_t i = home(name);
-    while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
-    R.tab[i] = (entry){name, ep__pid(p)};
-    R.n++;
-    atomic_store_explicit(&p->name, name, memory_order_seq_cst);
-    rc = 0;
-  }
+  int rc = add_locked(name, p, pid, true);
   pthread_mutex_unlock(&R.lock);
   return rc;
+}
+
+void ep__register_born(ep_atom name, ep_pid pid) {
+  pthread_mutex_lock(&R.lock);
+  entry *e = find_locked(name);
+  if (e && ep_pid_eq(e->pid, pid)) e->unborn = false;
+  pthread_mutex_unlock(&R.lock);
 }
 
 int ep_unregister(ep_atom name) {
@@ -109,7 +115,7 @@ int ep_unregister(ep_atom name) {
   int rc = EP_EBADARG;
   pthread_mutex_lock(&R.lock);
   entry *e = find_locked(name);
-  if (e) {
+  if (e && !e->unborn) {
     ep__proc *p = ep__lookup(e->pid);
     if (p && atomic_load_explicit(&p->name, memory_order_relaxed) == name)
       atomic_store_explicit(&p->name, 0, memory_order_relaxed);
@@ -124,7 +130,7 @@ int ep_unregister(ep_atom name) {
 ep_pid ep_whereis(ep_atom name) {
   pthread_mutex_lock(&R.lock);
   entry *e = find_locked(name);
-  ep_pid pid = e ? e->pid : EP_PID_NONE;
+  ep_pid pid = e && !e->unborn ? e->pid : EP_PID_NONE;
   pthread_mutex_unlock(&R.lock);
   return pid;
 }
@@ -133,7 +139,7 @@ long ep_registered(ep_atom *out, long cap) {
   pthread_mutex_lock(&R.lock);
   long n = 0;
   for (size_t i = 0; i < R.cap; i++) {
-    if (!R.tab[i].name) continue;
+    if (!R.tab[i].name || R.tab[i].unborn) continue;
     if (out && n < cap) out[n] = R.tab[i].name;
     n++;
   }
