@@ -52,7 +52,7 @@ static inline ep_server ep_srv_name(ep_atom name) { return (ep_server){EP_PID_NO
  * to reply later (R51). */
 typedef struct ep_from {
   ep_pid pid;
-  ep_ref tag;
+  ep_ref tag;              /* the caller's alias (ep_alias): the reply goes to it */
 } ep_from;
 
 /* ------------------------------------------------------ callback returns -- */
@@ -159,7 +159,9 @@ int ep_gen_server_start_link(const ep_gen_server_cb *cb, ep_term arg, ep_atom na
 /* [process, blocks] gen_server:call/2 (timeout 5000) and call/3 (R47).
  * Returns the reply, owned by the caller until its next receive. On
  * failure the caller exits (catchable with ep_catch) with
- * {noproc | timeout | ServerReason | calling_self, {gen_server, call, Args}}. */
+ * {noproc | timeout | ServerReason | calling_self, {gen_server, call, Args}}.
+ * The reply is sent to an alias of the caller (ep_monitor_alias), so one
+ * that comes after a timeout is dropped and never shows up in the mailbox. */
 ep_term ep_gen_server_call(ep_server s, ep_term req);
 ep_term ep_gen_server_call_timeout(ep_server s, ep_term req, long timeout_ms);
 
@@ -171,7 +173,8 @@ int ep_gen_server_try_call(ep_server s, ep_term req, long timeout_ms, ep_term *r
 /* [any] gen_server:cast (R49): always 0, even to a dead server. */
 int ep_gen_server_cast(ep_server s, ep_term req);
 
-/* [any] gen_server:reply (R51): answers a call kept with EP_GS_NOREPLY. */
+/* [any] gen_server:reply (R51): answers a call kept with EP_GS_NOREPLY
+ * (dropped if the caller has given up). */
 int ep_gen_server_reply(const ep_from *from, ep_term reply);
 
 /* [process, blocks] gen_server:stop/1,3 (R55): terminate(reason) runs, the

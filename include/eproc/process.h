@@ -154,6 +154,41 @@ bool ep_demonitor(const ep_ref *ref, int flags);
 /* [any] A fresh reference, unique for the runtime's life. */
 ep_ref ep_make_ref(void);
 
+/* ----------------------------------------------------------- aliases -- */
+
+/* Process aliases (OTP 24's alias/0, unalias/1): a reference that messages
+ * can be sent to, reaching the process that made it for as long as the
+ * alias is active. The reference itself names its owner, so a send finds
+ * it at once, as a send to a pid does. gen_server calls and Task replies
+ * go to aliases, so a reply after a timeout is discarded (R47, R67).
+ *
+ * Deactivation is seen at delivery, as on the BEAM: a message reaches the
+ * mailbox when the owner next looks at it (a receive, ep_message_queue_len,
+ * ep_flush, ep_recv_mark, process_info), and one sent to an alias that is
+ * no longer active is then dropped, unseen and uncounted, even if it was
+ * sent before the deactivation. Messages that were already in the mailbox
+ * when the alias was deactivated stay. */
+
+/* [process] alias(): a new alias of the caller, active until ep_unalias,
+ * ep_demonitor on it or the caller's death. Outside a process: a plain
+ * reference that no message reaches. */
+ep_ref ep_alias(void);
+/* [process] unalias(Alias): deactivates an alias of the caller; returns
+ * false if it was not an active alias of the caller (nothing changes). */
+bool ep_unalias(const ep_ref *alias);
+/* [process] monitor(process, P, [{alias, demonitor}]): a monitor whose
+ * reference is also an alias of the caller, deactivated by ep_demonitor
+ * (or ep_unalias) on it, or once its DOWN message reaches the mailbox:
+ * messages sent to it after the DOWN are dropped. */
+ep_ref ep_monitor_alias(ep_pid p);
+/* [any] Whether r has the shape of an alias (active or not). */
+bool ep_is_alias(const ep_ref *r);
+/* [any] Alias ! Msg: as ep_send, to the owner of an active alias. A
+ * reference that is no alias, or an inactive alias, drops the message
+ * silently (returns 0), as a dead pid does. */
+int ep_send_alias(const ep_ref *alias, ep_term msg);
+int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...);
+
 /* ---------------------------------------------------------- messages -- */
 
 /* [any] send (R9-R14): copies msg into p's mailbox; never blocks. A dead p

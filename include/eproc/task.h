@@ -28,7 +28,7 @@ typedef struct ep_task {
   ep_pid pid;
   ep_pid owner;
   ep_ref mref;          /* the owner's monitor on the task */
-  ep_ref tag;           /* the reply's tag */
+  ep_ref tag;           /* the reply's tag: an alias of the owner (R67) */
 } ep_task;
 
 /* [process] Task.async (R66): spawns fn(copy of arg) linked and monitored,

@@ -26,6 +26,12 @@
  * Two processes are locked together only to make or undo a link or a
  * monitor, in address order.
  *
+ * Aliases. An alias is a reference that names its owner (id, serial) and
+ * an alias number. Senders push to the owner without a lock, the number
+ * in the block's aux; the owner alone keeps the set of active numbers and
+ * ep__drain drops a message whose alias is no longer in it. So deactivating
+ * takes no lock, and it covers messages already in flight.
+ *
  * Memory. A PCB is never freed while a thread may hold a pointer to it:
  * death retires it, and it is reused only after every worker has passed a
  * quiescent state (QSBR: the scheduler loop between two processes) and no
@@ -94,7 +100,8 @@ enum ep__msg_kind {
   MK_WAKE,          /* no content: makes a parked process look at its state */
   MK_TIMEOUT,       /* receive timeout; aux = receive generation */
   MK_DONE,          /* ep_blocking job finished */
-  MK_INFO           /* process_info(P, messages) request (info.c) */
+  MK_INFO,          /* process_info(P, messages) request (info.c) */
+  MK_ALIAS_DOWN     /* a DOWN whose monitor is an alias: aux = the alias to deactivate */
 };
 
 /* One heap block per queued item: this header, then the term (8-aligned). */
@@ -102,7 +109,7 @@ typedef struct ep__msg {
   _Atomic(struct ep__msg *) next;   /* outer queue link, then inner list link */
   uint16_t kind;                    /* ep__msg_kind */
   uint16_t small;                   /* a EP__MSG_SMALL block (worker caches) */
-  uint32_t aux;                     /* MK_TIMEOUT: generation */
+  uint32_t aux;                     /* MK_TIMEOUT: generation; MK_MSG: alias sent to (0: none) */
 } ep__msg;
 #define EP__MSG_SMALL 64            /* bytes of a cached block, header included */
 
@@ -198,6 +205,10 @@ typedef struct ep__proc {
   void *timer;                      /* armed receive timer, or NULL */
   _Atomic uint64_t reductions;      /* owner writes (relaxed), process_info reads */
   ep_term *vars;                    /* EP_PATTERN_MAX_VARS, made on the first pattern receive */
+  uint32_t alias_one;               /* an active alias number, or 0 (alias.c) */
+  uint32_t *aliases;                /* the other active ones: open-addressing set */
+  uint32_t alias_n, alias_cap, alias_seq;
+  bool alias_wrapped;               /* alias_seq went round: a fresh number may be in use */
   /* --- shared: under `lock` unless said otherwise --- */
   _Atomic uint32_t lock;
   bool dead;                        /* lists detached by death processing */
@@ -406,6 +417,19 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms);
 void ep__recv_release(ep__proc *p);
 void ep__info_answer(ep__proc *p, ep__msg *req);
 void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m);
+
+/* aliases (alias.c): owner-only, checked when ep__drain takes a message in */
+static inline bool ep__is_alias(const ep_ref *r) {
+  return r && r->node == EP_NODE_LOCAL && r->len == 5 && r->w[2] != 0;
+}
+ep_ref ep__alias_new(ep__proc *p);
+bool ep__alias_probe(const ep__proc *p, uint32_t a);
+static inline bool ep__alias_active(const ep__proc *p, uint32_t a) {
+  return a == p->alias_one || (p->alias_cap && ep__alias_probe(p, a));
+}
+void ep__alias_drop(ep__proc *p, uint32_t a);
+bool ep__alias_unref(ep__proc *p, const ep_ref *r); /* deactivates r if it is p's alias */
+void ep__alias_free(ep__proc *p);
 
 /* messages with Erlang shapes, built without a builder (signal.c) */
 ep__msg *ep__msg_exit(ep_pid from, ep_term reason);

@@ -174,7 +174,8 @@ void ep__wake(ep__proc *p) {
 }
 
 /* Moves every message that has arrived to the end of the inner queue; the
- * control items only change flags and are freed here. */
+ * control items only change flags and are freed here, as are messages to
+ * an alias no longer active (alias.c). */
 void ep__drain(ep__proc *p) {
   /* fast path: nothing arrived (the tail is on the stub, nothing behind it) */
   if (p->mq_tail == &p->mq_stub && !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
@@ -183,7 +184,15 @@ void ep__drain(ep__proc *p) {
   while ((m = ep__mq_pop(p)) != NULL) {
     if (m == &p->mq_stub) continue;
     switch (m->kind) {
+    case MK_ALIAS_DOWN:
+      /* what is sent to the alias after the DOWN is dropped (R47) */
+      ep__alias_drop(p, m->aux);
+      m->kind = MK_MSG;
+      m->aux = 0;
+      /* fall through */
     case MK_MSG:
+      /* sent to an alias since deactivated: never seen */
+      if (EP_UNLIKELY(m->aux) && !ep__alias_active(p, m->aux)) break;
       atomic_store_explicit(&m->next, NULL, memory_order_relaxed);
       if (p->in_tail) atomic_store_explicit(&p->in_tail->next, m, memory_order_relaxed);
       else p->in_head = m;

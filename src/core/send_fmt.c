@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * send_fmt.c - formatted sends: the message is built straight into its
- * mailbox block (the builder's headroom holds the block header), so
- * ep_send_fmt costs one allocation and no copy. Owns nothing.
+ * send_fmt.c - formatted sends (to a pid, a name or an alias): the message
+ * is built straight into its mailbox block (the builder's headroom holds
+ * the block header), so ep_send_fmt costs one allocation and no copy.
+ * Owns nothing.
  */
 #include <string.h>
 
@@ -53,4 +54,20 @@ int ep_send_name_fmt(ep_atom name, const char *fmt, ...) {
   int err = send_v(to, fmt, ap);
   va_end(ap);
   return err;
+}
+
+int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int err;
+  ep__msg *m = build(fmt, ap, &err);
+  va_end(ap);
+  if (!m) return err;
+  if (!ep__is_alias(alias)) {   /* reaches no process: dropped */
+    ep__msg_free(m);
+    return 0;
+  }
+  m->aux = alias->w[2];
+  ep__send_block(ep__self(), (ep_pid){alias->w[3], alias->w[4], 0, 0}, m);
+  return 0;
 }

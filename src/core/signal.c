@@ -77,6 +77,10 @@ ep__msg *ep__msg_down(const ep_ref *ref, ep_pid pid, ep_atom name, ep_term reaso
     q = put_pid(q, pid);
   }
   memcpy(q, reason, rs);
+  if (ep__is_alias(ref)) {   /* an alias monitor: the DOWN deactivates it */
+    m->kind = MK_ALIAS_DOWN;
+    m->aux = ref->w[2];
+  }
   return m;
 }
 
@@ -215,11 +219,11 @@ static void t_unlink(ep__proc *t, ep__mon *m) {
   m->in_t = false;
 }
 
-static ep_ref monitor_impl(ep_pid pid, ep_atom name) {
+static ep_ref monitor_impl(ep_pid pid, ep_atom name, bool alias) {
   ep__proc *self = ep__self();
-  ep_ref ref = ep__make_ref(self ? self->worker : NULL);
-  if (!self) return ref;
+  if (!self) return ep__make_ref(NULL);
   ep__check_exit(self);
+  ep_ref ref = alias ? ep__alias_new(self) : ep__make_ref(self->worker);
   ep__proc *p = name ? NULL : ep__lookup(pid);
   if (name) {
     pid = ep_whereis(name);
@@ -260,8 +264,9 @@ static ep_ref monitor_impl(ep_pid pid, ep_atom name) {
   return ref;
 }
 
-ep_ref ep_monitor(ep_pid p) { return monitor_impl(p, 0); }
-ep_ref ep_monitor_name(ep_atom name) { return monitor_impl(EP_PID_NONE, name); }
+ep_ref ep_monitor(ep_pid p) { return monitor_impl(p, 0, false); }
+ep_ref ep_monitor_name(ep_atom name) { return monitor_impl(EP_PID_NONE, name, false); }
+ep_ref ep_monitor_alias(ep_pid p) { return monitor_impl(p, 0, true); }
 
 static bool is_down_for(ep_term t, void *ctx, int *clause) {
   (void)clause;
@@ -273,6 +278,7 @@ static bool is_down_for(ep_term t, void *ctx, int *clause) {
 bool ep_demonitor(const ep_ref *ref, int flags) {
   ep__proc *self = ep__self();
   if (!self || !ref) return false;
+  if (ref->len == 5) ep__alias_unref(self, ref);   /* an alias monitor (alias.c) */
   ep__lock(self);
   ep__mon *m = self->mons;
   while (m && !ep_ref_eq(&m->ref, ref)) m = m->w_next;
@@ -356,6 +362,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
   p->arg = NULL;
   free(p->vars);
   p->vars = NULL;
+  ep__alias_free(p);
   if (p->stack) {
     ep__stack_put(w, p->stack);
     p->stack = NULL;

@@ -93,13 +93,22 @@ static ep_term value_dup(const ep_gs_value *v) {
   return t;
 }
 
-/* {Tag, Reply}, built straight into the caller's mailbox block. */
+/* {Tag, Reply}, built straight into the caller's mailbox block. The tag
+ * of our own calls is an alias, gone once the caller gave up (R47); a
+ * plain one (a '$gen_call' made by hand) gets the reply at its pid. */
 static void send_reply(const ep_from *from, const ep_gs_value *v) {
+  const ep_ref *a = &from->tag;
+  if (!ep_is_alias(a)) {
+    ep_term t = value_dup(v);
+    ep_send_fmt(from->pid, "{~r, ~t}", a, t);
+    ep_term_free(t);
+    return;
+  }
   switch (v->kind) {
-  case EP_GSV_ATOM: ep_send_fmt(from->pid, "{~r, ~A}", &from->tag, v->u.atom); break;
-  case EP_GSV_INT: ep_send_fmt(from->pid, "{~r, ~L}", &from->tag, (long long)v->u.i); break;
-  case EP_GSV_NONE: ep_send_fmt(from->pid, "{~r, ok}", &from->tag); break;
-  default: ep_send_fmt(from->pid, "{~r, ~t}", &from->tag, v->u.term); break;
+  case EP_GSV_ATOM: ep_send_alias_fmt(a, "{~r, ~A}", a, v->u.atom); break;
+  case EP_GSV_INT: ep_send_alias_fmt(a, "{~r, ~L}", a, (long long)v->u.i); break;
+  case EP_GSV_NONE: ep_send_alias_fmt(a, "{~r, ok}", a); break;
+  default: ep_send_alias_fmt(a, "{~r, ~t}", a, v->u.term); break;
   }
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * otp_util.c - the pieces every behaviour shares: the OTP atoms, the
- * generic call (monitor + tagged request + selective receive on the tag),
+ * generic call (alias monitor + tagged request + selective receive on the tag),
  * exits with heap-built reasons, and the monotonic clock. Owns no process
  * state; gen_server.c runs the server side of the call protocol.
  */
@@ -90,10 +90,12 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
   if (ep_pid_eq(pid, self))
     return EP_EINVAL;
 
-  /* The monitor reference is the reply tag (as in OTP); marking first lets
-   * the receive skip everything already queued (R47 in a busy mailbox). */
+  /* The monitor reference is the reply tag and an alias the reply is sent
+   * to (as in OTP 24): demonitor deactivates it, so a reply after a timeout
+   * is dropped unseen (R47). Marking first lets the receive skip everything
+   * already queued (R47 in a busy mailbox). */
   ep_recv_mark();
-  ep_ref tag = ep_monitor(pid);
+  ep_ref tag = ep_monitor_alias(pid);
   /* Built straight into the mailbox block: one allocation, no copy. */
   ep_send_fmt(pid, "{'$gen_call', {~p, ~r}, ~t}", self, &tag, req);
   ep_smallterm st;

@@ -32,19 +32,20 @@ static void run_task(ep_term fn_term, ep_build *b) {
   }
 }
 
-/* The task process. arg = {Fun(Arg), Owner, Tag}; replies {Tag, Result}. */
+/* The task process. arg = {Fun(Arg), Owner, Tag}; replies {Tag, Result}
+ * to Tag, the owner's alias: after an await timeout it is dropped (R67). */
 static void task_main(ep_term a) {
-  ep_pid owner;
-  ep_get_pid(ep_tuple_elem(a, 1), &owner);
+  ep_ref tag;
+  ep_get_ref(ep_tuple_elem(a, 2), &tag);
   ep_build b;
   run_task(ep_tuple_elem(a, 0), &b);
-  ep_send_fmt(owner, "{~t, ~t}", ep_tuple_elem(a, 2), ep_b_peek(&b));
+  ep_send_alias_fmt(&tag, "{~t, ~t}", ep_tuple_elem(a, 2), ep_b_peek(&b));
   ep_b_free(&b);
 }
 
 /* Spawns one task with b as scratch space. */
 static ep_task spawn_task(ep_term_fn fn, ep_term arg, ep_build *b) {
-  ep_task t = {.owner = ep_self(), .tag = ep_make_ref()};
+  ep_task t = {.owner = ep_self(), .tag = ep_alias()};
   ep_b_reset(b);
   ep_b_tuple(b);
   ep_b_fun(b, (ep_fn)fn);
@@ -67,7 +68,7 @@ ep_task ep_task_async(ep_term_fn fn, ep_term arg) {
 }
 
 /* Waits for the reply or the DOWN: 0 (reply in *out), EP_EEXITED (reason
- * in *out), EP_ETIMEOUT. */
+ * in *out), EP_ETIMEOUT. Once there is an answer the alias has served. */
 static int wait_task(ep_task *t, long timeout_ms, ep_term *out) {
   EP_PATTERN(p_reply, "{^Tag, R}");
   EP_PATTERN(p_down, "{'DOWN', ^Mref, process, _, R}");
@@ -77,6 +78,7 @@ static int wait_task(ep_task *t, long timeout_ms, ep_term *out) {
   int k = ep_receive_clauses(cl, 2, timeout_ms);
   if (k < 0)
     return k;
+  ep_unalias(&t->tag);
   *out = ep_var(0);
   if (k == 0) {
     ep__demonitor_flush(&t->mref);
@@ -137,6 +139,7 @@ ep_term ep_task_await(ep_task *t, long timeout_ms) {
     return out;
   ep_smallterm st;
   if (rc == EP_ETIMEOUT) {
+    ep_unalias(&t->tag);                /* the late reply is discarded (R67) */
     ep__demonitor_flush(&t->mref);
     out = ep_atom_term(&st, EP_A_timeout);
   }
@@ -168,23 +171,28 @@ int ep_task_shutdown(ep_task *t, long timeout_ms, ep_term *result) {
   return rc;
 }
 
-/* A pmap task: {Fun(X), Owner, Batch, Index}; replies {Batch, Index, Result}. */
+/* A pmap task: {Fun(X), Owner, Batch, Index}; replies {Batch, Index, Result}
+ * to Batch, an alias of the owner. */
 static void pmap_main(ep_term a) {
-  ep_pid owner;
-  ep_get_pid(ep_tuple_elem(a, 1), &owner);
+  ep_ref batch;
+  ep_get_ref(ep_tuple_elem(a, 2), &batch);
   ep_build b;
   run_task(ep_tuple_elem(a, 0), &b);
-  ep_send_fmt(owner, "{~t, ~t, ~t}", ep_tuple_elem(a, 2), ep_tuple_elem(a, 3), ep_b_peek(&b));
+  ep_send_alias_fmt(&batch, "{~t, ~t, ~t}", ep_tuple_elem(a, 2), ep_tuple_elem(a, 3),
+                    ep_b_peek(&b));
   ep_b_free(&b);
 }
 
-/* why may be a term of the current message: await_exit copies it first. */
-_Noreturn static void pmap_exit(ep_term why, long timeout_ms, ep_term *got, long n) {
+/* why may be a term of the current message: await_exit copies it first.
+ * Replies still to come are dropped, should the caller catch the exit. */
+_Noreturn static void pmap_exit(const ep_ref *batch, ep_term why, long timeout_ms, ep_term *got,
+                                long n) {
+  ep_unalias(batch);
   for (long i = 0; i < n; i++)
     if (got[i])
       ep_term_free(got[i]);
   free(got);
-  ep_task t = {.owner = ep_self()};
+  ep_task t = {.owner = ep_self(), .mref = *batch};   /* a zero ref cannot be built */
   await_exit(&t, why, timeout_ms);
 }
 
@@ -206,7 +214,7 @@ void ep_task_pmap(ep_term_fn fn, ep_term list, long max_concurrency, long timeou
   ep_term *got = calloc((size_t)(n ? n : 1), sizeof *got);
   if (!got)
     abort();
-  ep_ref batch = ep_make_ref();
+  ep_ref batch = ep_alias();
   ep_smallterm sb;
   ep_term pin = ep_ref_term(&sb, &batch);
   ep_build b;
@@ -230,7 +238,7 @@ void ep_task_pmap(ep_term_fn fn, ep_term list, long max_concurrency, long timeou
       if (ep_spawn_opt(&p, pmap_main, ep_b_peek(&b), &o, NULL) < 0) {
         ep_b_free(&b);
         ep_smallterm st;
-        pmap_exit(ep_atom_term(&st, EP_A_system_limit), timeout_ms, got, n);
+        pmap_exit(&batch, ep_atom_term(&st, EP_A_system_limit), timeout_ms, got, n);
       }
     }
     int k = ep_receive_clauses(cl, 2, timeout_ms);
@@ -243,10 +251,12 @@ void ep_task_pmap(ep_term_fn fn, ep_term list, long max_concurrency, long timeou
     } else if (k == EP_ETIMEOUT || !ep_is_atom(ep_var(0), EP_A_normal)) {
       ep_smallterm st;
       ep_b_free(&b);
-      pmap_exit(k == EP_ETIMEOUT ? ep_atom_term(&st, EP_A_timeout) : ep_var(0), timeout_ms, got, n);
+      pmap_exit(&batch, k == EP_ETIMEOUT ? ep_atom_term(&st, EP_A_timeout) : ep_var(0), timeout_ms,
+                got, n);
     }
   }
   ep_b_free(&b);
+  ep_unalias(&batch);
   ep_b_list(out);
   for (long i = 0; i < n; i++) {
     ep_b_term(out, got[i]);

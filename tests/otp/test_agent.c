@@ -45,6 +45,13 @@ static void raise_it(ep_term st, ep_term arg, ep_build *out) {
   ep_error(arg);
 }
 
+static void wait_go(ep_term st, ep_term arg, ep_build *out) {   /* until a `go` message */
+  EP_PATTERN(p_go, "go");
+  (void)arg;
+  ep_receive(EP_INFINITY, p_go);
+  ep_b_term(out, st);
+}
+
 struct getctx { ep_server a; ep_agent_fn fn; ep_term arg; long timeout; };
 static void do_get(void *c) {
   struct getctx *g = c;
@@ -120,4 +127,19 @@ OTP_TEST(agent, R73_errors) {
   g = (struct getctx){ep_srv(a), get_state, NULL, 5000};
   why = ot_catch(do_get, &g);
   ck_assert(ot_is(ep_tuple_elem(why, 0), "noproc"));
+}
+
+/* Test that the agent's reply after the caller's timeout is discarded: the
+ * caller that caught the timeout never sees it in its mailbox (R73, R47). */
+OTP_TEST(agent, R73_late_reply_discarded) {
+  ep_pid a;
+  ep_agent_start(init_as_arg, T("5"), 0, &a, NULL);
+  struct getctx g = {ep_srv(a), wait_go, NULL, 10};
+  ep_term why = ot_catch(do_get, &g);
+  ck_assert(ot_is(ep_tuple_elem(why, 0), "timeout"));
+  ep_send(a, T("go"));
+  /* the agent sends the late reply, then answers this get: the late one
+   * reaches us first (R12) */
+  ck_assert_term(ep_agent_get(ep_srv(a), get_state, NULL, 5000), "5");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
 }

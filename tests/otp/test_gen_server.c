@@ -92,8 +92,7 @@ OTP_TEST(gen_server, R47_call_unregistered_name_exits_noproc) {
   ck_assert_term(why, "{noproc, {gen_server, call, [nobody_here, ping]}}");
 }
 
-/* Test that a call timing out exits with timeout and the server carries on
- * (R47). (Dropping the late reply needs process aliases: see the report.) */
+/* Test that a call timing out exits with timeout and the server carries on (R47). */
 OTP_TEST(gen_server, R47_call_timeout_exits_timeout) {
   ep_pid pid;
   probe_start_link("ok", &pid, NULL);
@@ -102,6 +101,34 @@ OTP_TEST(gen_server, R47_call_timeout_exits_timeout) {
   ep_term reply;
   ck_assert_ptr_null(ot_call(ep_srv(pid), T("ping"), 5000, &reply));
   ck_assert_term(reply, "pong");
+}
+
+/* Test that a reply sent after the caller's timeout is discarded: the caller
+ * that caught the timeout never sees it in its mailbox (R47). */
+OTP_TEST(gen_server, R47_late_reply_discarded) {
+  ep_pid pid;
+  probe_start_link("ok", &pid, NULL);
+  ep_term why = ot_call(ep_srv(pid), T("defer"), 20, NULL);
+  ck_assert_term(why, "{timeout, {gen_server, call, [~p, defer, 20]}}", pid);
+  ot_expect("deferred");
+  /* the server sends the late reply, then answers this call: the late one
+   * reaches us first (R12), so it has been dealt with once `ok` is here */
+  ep_term reply;
+  ck_assert_ptr_null(ot_call(ep_srv(pid), T("{answer, late}"), 5000, &reply));
+  ck_assert_term(reply, "ok");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
+/* Test that a '$gen_call' made by hand, with a plain reference as its tag,
+ * still gets its reply at the caller's pid (R47, R51). */
+OTP_TEST(gen_server, R47_plain_tag_reply_goes_to_pid) {
+  ep_pid pid;
+  probe_start_link("ok", &pid, NULL);
+  ep_ref tag = ep_make_ref();
+  ck_assert(!ep_is_alias(&tag));
+  ep_send_fmt(pid, "{'$gen_call', {~p, ~r}, ping}", ep_self(), &tag);
+  ep_term m = ot_expect("{_, pong}");
+  ck_assert_term(ep_tuple_elem(m, 0), "~r", &tag);
 }
 
 /* Test that a server dying mid-call makes the caller exit with the server's reason (R47). */

@@ -109,6 +109,38 @@ OTP_TEST(task, R67_await_timeout) {
   ck_assert(ot_none("{'DOWN', _, _, _, _}"));
 }
 
+static void waiter(ep_term x, ep_build *out) {
+  EP_PATTERN(p_go, "go");
+  ep_receive(EP_INFINITY, p_go);
+  ep_b_term(out, x);
+}
+
+/* Test that a task's reply after an await timeout, caught by the owner, is
+ * discarded: it never shows up in the owner's mailbox (R67). */
+OTP_TEST(task, R67_await_timeout_late_reply_discarded) {
+  struct awaitctx c = {ep_task_async(waiter, T("late")), 10};
+  ep_term why = ot_catch(do_await, &c);
+  ck_assert(ot_is(ep_tuple_elem(why, 0), "timeout"));
+  ep_ref m = ep_monitor(c.t.pid);
+  (void)m;
+  ep_send(c.t.pid, T("go"));
+  /* the task replies, then ends: its DOWN comes after the reply (R12) */
+  ot_expect("{'DOWN', _, process, _, normal}");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
+/* Test that a yield timeout keeps the reply coming: a later yield gets it,
+ * and the mailbox is then clean (R69). */
+OTP_TEST(task, R69_yield_timeout_then_result) {
+  ep_task t = ep_task_async(waiter, T("later"));
+  ep_term r = NULL;
+  ck_assert_int_eq(ep_task_yield(&t, 0, &r), EP_ETIMEOUT);
+  ep_send(t.pid, T("go"));
+  ck_assert_int_eq(ep_task_yield(&t, 5000, &r), 0);
+  ck_assert_term(r, "later");
+  ck_assert(ot_none("_"));
+}
+
 static void owner_with_task(ep_term parent) {
   ep_pid p;
   ep_get_pid(parent, &p);
@@ -160,6 +192,40 @@ OTP_TEST(task, R69_shutdown) {
 }
 
 /* Test the seed's pmap(1..10000, square): results in input order (R70). */
+/* Reports {started, Self} to the process named pmap_owner, then waits for `go`. */
+static void reporting_waiter(ep_term x, ep_build *out) {
+  ep_send_name_fmt(ep_atom_of("pmap_owner"), "{started, ~p}", ep_self());
+  waiter(x, out);
+}
+
+struct pmapctx { ep_term list; ep_build out; };
+static void do_pmap(void *c) {
+  struct pmapctx *p = c;
+  ep_task_pmap(reporting_waiter, p->list, 0, 10, &p->out);
+}
+
+/* Test that a pmap that timed out, its exit caught, never shows the late
+ * results of its tasks in the caller's mailbox (R67, R70). */
+OTP_TEST(task, R70_pmap_timeout_late_results_discarded) {
+  ck_assert_int_eq(ep_register(ep_atom_of("pmap_owner"), ep_self()), 0);
+  struct pmapctx c = {.list = T("[a, b, c]")};
+  ep_b_init(&c.out);
+  ep_term why = ot_catch(do_pmap, &c);
+  ep_b_free(&c.out);
+  ck_assert(ot_is(ep_tuple_elem(why, 0), "timeout"));
+  ep_pid tasks[3];
+  for (int i = 0; i < 3; i++) {
+    ep_get_pid(ep_tuple_elem(ot_expect("{started, _}"), 1), &tasks[i]);
+    ep_monitor(tasks[i]);
+  }
+  for (int i = 0; i < 3; i++)
+    ep_send(tasks[i], T("go"));
+  /* each task sends its result, then ends: its DOWN comes after it (R12) */
+  for (int i = 0; i < 3; i++)
+    ot_expect("{'DOWN', _, process, _, normal}");
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
 OTP_TEST(task, R70_pmap_ordered) {
   ep_build in, out;
   ep_b_init(&in);
