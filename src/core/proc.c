@@ -395,8 +395,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     ep__unlock(parent);
   }
   if (flags & EP_SPAWN_MONITOR) {
-    ep__mon *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    ep__mon *m = ep__mon_new(w);
     m->watcher = parent;
     m->target = p;
     m->wpid = ep__pid(parent);
