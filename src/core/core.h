@@ -260,6 +260,10 @@ struct ep__worker {
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
   ep__msg *msgs;                    /* cached free small message blocks */
   int nmsgs;
+  void *ltabs;                      /* cached free smallest link tables (links.c) */
+  int nltabs;
+  struct ep__mon *fmons;            /* cached free monitor records (signal.c) */
+  int nfmons;
   ep__stack *stacks;                /* cached free stacks */
   int nstacks;
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
@@ -409,6 +413,9 @@ void ep__msg_free_w(ep__worker *w, ep__msg *m);
 void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
 void ep__msg_free(ep__msg *m);
 void ep__msg_cache_free(ep__worker *w);
+void ep__links_cache_free(ep__worker *w);
+ep__mon *ep__mon_new(ep__worker *w);
+void ep__mon_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
 void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */

@@ -5,7 +5,58 @@
  * and removes each one in O(1). Owns the table memory; the locking is the
  * caller's (the owning process's lock, see core.h).
  */
+#include <string.h>
+
 #include "core/core.h"
+
+/* The smallest tables (a child linked to its parent, a chain link) are
+ * recycled through a per-worker free list, so a spawn_link allocates
+ * nothing. Owned by the worker's thread alone (tls), like the message
+ * cache; off under the sanitizers, which must see every malloc and free. */
+#define SMALL_CAP 4
+#if defined(EP_SANITIZE_BUILD)
+#define TAB_CACHE 0
+#else
+#define TAB_CACHE 4096
+#endif
+
+typedef union small_tab {
+  union small_tab *next;
+  ep__link l[SMALL_CAP];
+} small_tab;
+
+static ep__link *tab_new(uint32_t cap) {
+  ep__worker *w = cap == SMALL_CAP ? ep__tls_worker() : NULL;
+  if (w && w->ltabs) {
+    small_tab *t = w->ltabs;
+    w->ltabs = t->next;
+    w->nltabs--;
+    memset(t, 0, sizeof *t);
+    return t->l;
+  }
+  return calloc(cap, sizeof(ep__link));
+}
+
+static void tab_free(ep__link *tab, uint32_t cap) {
+  ep__worker *w = TAB_CACHE && cap == SMALL_CAP ? ep__tls_worker() : NULL;
+  if (w && w->nltabs < TAB_CACHE) {
+    small_tab *t = (small_tab *)(void *)tab;
+    t->next = w->ltabs;
+    w->ltabs = t;
+    w->nltabs++;
+    return;
+  }
+  free(tab);
+}
+
+void ep__links_cache_free(ep__worker *w) {
+  while (w->ltabs) {
+    small_tab *t = w->ltabs;
+    w->ltabs = t->next;
+    free(t);
+  }
+  w->nltabs = 0;
+}
 
 static size_t home(const ep__links *s, ep_pid pid) {
   return (size_t)((pid.id * 2654435761u) ^ (pid.serial * 40503u)) & (s->cap - 1);
@@ -30,12 +81,12 @@ static void put(ep__links *s, ep__link l) {
 void ep__links_add(ep__links *s, ep__proc *peer, ep_pid pid) {
   if (2 * (s->n + 1) > s->cap) {
     ep__links old = *s;
-    s->cap = old.cap ? old.cap * 2 : 4;
-    s->tab = calloc(s->cap, sizeof(ep__link));
+    s->cap = old.cap ? old.cap * 2 : SMALL_CAP;
+    s->tab = tab_new(s->cap);
     if (!s->tab) abort();
     for (uint32_t i = 0; i < old.cap; i++)
       if (old.tab[i].pid.id) put(s, old.tab[i]);
-    free(old.tab);
+    if (old.tab) tab_free(old.tab, old.cap);
   }
   put(s, (ep__link){peer, pid});
   s->n++;
@@ -60,6 +111,6 @@ bool ep__links_remove(ep__links *s, ep_pid pid) {
 }
 
 void ep__links_free(ep__links *s) {
-  free(s->tab);
+  if (s->tab) tab_free(s->tab, s->cap);
   *s = (ep__links){0};
 }

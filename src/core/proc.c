@@ -388,15 +388,10 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   p->stack_size = opts ? opts->stack_size : 0;
   ep__fiber_create(p);
   ep_pid pid = ep__pid(p);
-  if (flags & EP_SPAWN_LINK) {
-    ep__links_add(&p->links, parent, ep__pid(parent));
-    ep__lock(parent);
-    ep__links_add(&parent->links, p, pid);
-    ep__unlock(parent);
-  }
+  ep__mon *m = NULL;
+  if (flags & EP_SPAWN_LINK) ep__links_add(&p->links, parent, ep__pid(parent));
   if (flags & EP_SPAWN_MONITOR) {
-    ep__mon *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    m = ep__mon_new(w);
     m->watcher = parent;
     m->target = p;
     m->wpid = ep__pid(parent);
@@ -405,12 +400,19 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
     m->in_w = m->in_t = true;
     atomic_store_explicit(&m->refs, 2, memory_order_relaxed);
     p->mon_by = m;
-    ep__lock(parent);
-    m->w_next = parent->mons;
-    if (parent->mons) parent->mons->w_prev = m;
-    parent->mons = m;
-    ep__unlock(parent);
     if (mref) *mref = m->ref;
+  }
+  if (flags & (EP_SPAWN_LINK | EP_SPAWN_MONITOR)) {
+    /* one lock for both halves: spawn_opt with link and monitor (a pmap
+     * task) takes the parent's lock once */
+    ep__lock(parent);
+    if (flags & EP_SPAWN_LINK) ep__links_add(&parent->links, p, pid);
+    if (m) {
+      m->w_next = parent->mons;
+      if (parent->mons) parent->mons->w_prev = m;
+      parent->mons = m;
+    }
+    ep__unlock(parent);
   }
   if (flags & EP__SPAWN_ROOT) ep__set_root(pid);
   /* A handler with nothing to handle need not run: it starts parked, with

@@ -201,8 +201,48 @@ int ep_unlink(ep_pid pid) {
 
 /* ------------------------------------------------------------- monitors -- */
 
+/* Records are recycled through a per-worker free list (owner thread
+ * only): a pmap makes and drops one per task. A record goes on the list
+ * only once its last reference is gone, exactly when it would be freed,
+ * so reuse is as safe as malloc's. Off under the sanitizers. */
+#if defined(EP_SANITIZE_BUILD)
+#define MON_CACHE 0
+#else
+#define MON_CACHE 4096
+#endif
+
+ep__mon *ep__mon_new(ep__worker *w) {
+  ep__mon *m = w ? w->fmons : NULL;
+  if (m) {
+    w->fmons = m->w_next;
+    w->nfmons--;
+    memset(m, 0, sizeof *m);
+    return m;
+  }
+  m = calloc(1, sizeof *m);
+  if (!m) abort();
+  return m;
+}
+
+void ep__mon_cache_free(ep__worker *w) {
+  while (w->fmons) {
+    ep__mon *m = w->fmons;
+    w->fmons = m->w_next;
+    free(m);
+  }
+  w->nfmons = 0;
+}
+
 static void mon_unref(ep__mon *m, int n) {
-  if (atomic_fetch_sub_explicit(&m->refs, n, memory_order_acq_rel) == n) free(m);
+  if (atomic_fetch_sub_explicit(&m->refs, n, memory_order_acq_rel) != n) return;
+  ep__worker *w = MON_CACHE ? ep__tls_worker() : NULL;
+  if (w && w->nfmons < MON_CACHE) {
+    m->w_next = w->fmons;
+    w->fmons = m;
+    w->nfmons++;
+    return;
+  }
+  free(m);
 }
 
 static void w_unlink(ep__proc *w, ep__mon *m) {
@@ -235,8 +275,7 @@ static ep_ref monitor_impl(ep_pid pid, ep_atom name, bool alias) {
     /* an exiting process whose lists are still attached takes the monitor:
      * its DOWN then carries its real reason, after its link signals (R7) */
     if (!p->dead) {
-      ep__mon *m = calloc(1, sizeof *m);
-      if (!m) abort();
+      ep__mon *m = ep__mon_new(ep__tls_worker());
       m->watcher = self;
       m->target = p;
       m->wpid = ep__pid(self);
