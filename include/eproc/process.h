@@ -78,7 +78,8 @@ typedef struct ep_spawn_opts {
  * erlang:spawn/1 raises); from a non-process thread EP_PID_NONE returns.
  * ep_spawn_opt reports every failure as an error code instead:
  * EP_ESYSLIMIT, EP_ENOMEM, EP_EBADARG (name taken / invalid), EP_ENOTPROC
- * (link or monitor requested outside a process). mref may be NULL. */
+ * (link or monitor requested outside a process). On error nothing was
+ * spawned, linked or monitored. mref may be NULL. */
 ep_pid ep_spawn(ep_proc_fn fn, ep_term arg);
 ep_pid ep_spawn_link(ep_proc_fn fn, ep_term arg);           /* [process] */
 ep_pid ep_spawn_monitor(ep_proc_fn fn, ep_term arg, ep_ref *mref); /* [process] */

@@ -375,11 +375,7 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
   ep_ref mref;
   int rc = ep_spawn_opt(&p, gs_main, ep_b_peek(&b), &o, &mref);
   ep_b_free(&b);
-  if (rc == EP_EBADARG && name) {
-    if (!ep_pid_eq(p, EP_PID_NONE)) {      /* spawned, then refused the name: forget it */
-      ep_unlink(p);
-      ep__demonitor_flush(&mref);
-    }
+  if (rc == EP_EBADARG && name) {          /* the name is taken: nothing was spawned */
     ep_pid holder = ep_whereis(name);
     if (ep_pid_eq(holder, EP_PID_NONE))
       return EP_EBADARG;

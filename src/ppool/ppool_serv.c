@@ -185,9 +185,12 @@ static ep_gs_ret init(ep_term arg, void **state) {
   s->start = ep_term_dup(ep_list_head(l));
   ep_get_pid(ep_list_head(ep_list_tail(l)), &s->sup);
   *state = s;
-  /* Not trapping exits, as in the chapter: a pool shutdown kills the
-   * server at once, even while it waits on its supervisor (attaching the
-   * worker supervisor), and `release` frees its state after death. */
+  /* Trapping exits (the chapter's server does not) makes a pool shutdown
+   * run terminate, which frees the queue: C has no GC to do it. Killed in
+   * the middle of starting a worker (a call), the server would also leak
+   * that call's request. The link to the worker supervisor keeps its
+   * meaning in handle_info. */
+  ep_trap_exit(true);
   /* Starting the worker supervisor here would deadlock: our supervisor is
    * waiting for this init (R46). The message is the first we handle (R13). */
   ep_send_fmt(ep_self(), "'$init_worker_sup'");

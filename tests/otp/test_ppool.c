@@ -119,6 +119,7 @@ OTP_TEST(ppool, R78_crashing_worker_frees_slot) {
 /* Test stop_pool: ok, the server exits shutdown, the name is free (R79). */
 OTP_TEST(ppool, R79_stop_pool) {
   start_nagger_pool(2, 0);
+  stats();                          /* the server has attached its worker supervisor */
   ep_pid serv = ep_whereis(A("nagger"));
   ep_ref m = ep_monitor(serv);
   (void)m;
