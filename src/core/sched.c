@@ -156,6 +156,36 @@ static void proc_entry(void *arg) {
   ep__die(p);
 }
 
+/* A handler with nothing left to handle passes its borrowed stack straight
+ * to the next process if that is a stackless handler in runnext (a message
+ * it just sent woke it): no switch, no trip through the scheduler loop,
+ * the slice shared as for a handoff. Returns that process, now running on
+ * this stack, with p parked (or queued, if something arrived meanwhile). */
+static ep__proc *chain_handler(ep__worker *w, ep__proc *p) {
+  ep__proc *q = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+  if (!q || !q->handler || q->stack) return NULL;
+  q = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+  if (!q) return NULL;   /* a thief of a stuck worker took it */
+  if (!q->handler || q->stack) {
+    ep__runq_put(w, q, true);
+    return NULL;
+  }
+  q->stack = p->stack;
+  p->stack = NULL;
+  q->worker = w;
+  w->cur = q;
+  atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+#ifdef EP_TSAN
+  __tsan_switch_to_fiber(q->tsan_fiber, 0);
+#endif
+  publish_spawned(w);
+  /* after this p may run elsewhere, on a stack of its own */
+  if (!ep__mq_markparked(p)) ep__runq_put(w, p, false);
+  if ((++w->last_qs & 63) == 0) ep__quiescent(w);
+  return q;
+}
+
 /* A stackless process: each run starts here on a borrowed stack, handles
  * what is queued, and gives the stack back when nothing is left. */
 static void handler_entry(void *arg) {
@@ -170,6 +200,11 @@ static void handler_entry(void *arg) {
     ep__drain(p);
     ep__msg *m = p->in_head;
     if (!m) {
+      ep__proc *q = chain_handler(p->worker, p);
+      if (q) {
+        p = q;
+        continue;
+      }
       ep__switch_out(p, IN_PARK_FREE);
       abort();   /* the scheduler restarts a handler from the top */
     }
