@@ -106,12 +106,15 @@ enum ep__msg_kind {
 
 /* One heap block per queued item: this header, then the term (8-aligned). */
 typedef struct ep__msg {
-  _Atomic(struct ep__msg *) next;   /* outer queue link, then inner list link */
-  uint16_t kind;                    /* ep__msg_kind */
-  uint16_t small;                   /* a EP__MSG_SMALL block (worker caches) */
+  _Atomic(struct ep__msg *) next;   /* outer queue link (senders write it) */
+  struct ep__msg *inext;            /* inner queue link (owner only) */
+  uint8_t kind;                     /* ep__msg_kind */
+  uint8_t small;                    /* a EP__MSG_SMALL block (worker caches) */
+  uint8_t done;                     /* released while still the outer queue's tail */
+  uint8_t pad_;
   uint32_t aux;                     /* MK_TIMEOUT: generation; MK_MSG: alias sent to (0: none) */
 } ep__msg;
-#define EP__MSG_SMALL 64            /* bytes of a cached block, header included */
+#define EP__MSG_SMALL 96            /* bytes of a cached block, header included */
 
 #define EP__MSG_HDR sizeof(ep__msg)
 static inline ep_term ep__msg_term(const ep__msg *m) {
@@ -193,7 +196,8 @@ typedef struct ep__proc {
   bool overflowed;                  /* hit its guard page, or switched out below its stack */
   bool crashed;                     /* ended by an uncaught ep_error: logged */
   uint32_t recv_gen;                /* receive generation (stale timeouts ignored) */
-  ep__msg *mq_tail;                 /* consumer end of the outer queue */
+  ep__msg *mq_tail;                 /* consumer end of the outer queue: the last node
+                                     * taken (or the stub); its successor is next */
   /* inner queue: messages taken from the outer queue, in order, owner only */
   ep__msg *in_head, *in_tail;
   long in_len;
@@ -238,6 +242,8 @@ struct ep__worker {
   _Atomic int64_t dq_top, dq_bottom;
   _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
   _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
+  _Atomic int rn_busy;              /* owner: taking or swapping runnext (sched.c) */
+  _Atomic int rn_thief;             /* a thief is emptying runnext (sched.c) */
   ep__proc *spawned;                /* spawned by the running process, newest first */
   ep__proc *handoff;                /* switched straight to its runnext: park it (sched.c) */
   _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
@@ -404,7 +410,8 @@ void ep__mq_init(ep__proc *p);
 bool ep__mq_push(ep__proc *p, ep__msg *m);    /* true: the process was parked */
 ep__msg *ep__mq_pop(ep__proc *p);
 bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run again */
-void ep__mq_free_all(ep__proc *p);
+void ep__mq_free_all(ep__proc *p, bool final);
+void ep__msg_release(ep__proc *p, ep__msg *m); /* a message that came through p's queue */
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);

@@ -28,7 +28,7 @@ static ep_term finish(ep_build *b) {
 /* The inner queue as a list term, in order (owner only). */
 static void build_messages(ep_build *b, ep__proc *p) {
   ep_b_list(b);
-  for (ep__msg *m = p->in_head; m; m = atomic_load_explicit(&m->next, memory_order_relaxed))
+  for (ep__msg *m = p->in_head; m; m = m->inext)
     ep_b_term(b, ep__msg_term(m));
   ep_b_end(b);
 }

@@ -10,9 +10,14 @@
 
 #include "core/core.h"
 
-/* The outer queue is Vyukov's intrusive MPSC queue with a stub node. The
- * low bit of mq_head is the PARKED tag (after Pony's messageq): it is set
- * by the scheduler only when the queue is empty and the process has
+/* The outer queue is Vyukov's intrusive MPSC queue, kept the way Pony's
+ * messageq keeps it: mq_tail is the node taken last (the stub at first),
+ * and stays in the queue until the next one is taken, so that taking the
+ * last message never needs the stub pushed back (one atomic exchange per
+ * message less). A message that is released while it is still the tail
+ * is only marked `done` and freed when it leaves (ep__msg_release).
+ * The low bit of mq_head is the PARKED tag (after Pony's messageq): it is
+ * set by the scheduler only when the queue is empty and the process has
  * switched out; the exchange in a push clears it, so exactly one sender
  * learns that the receiver was parked and must be scheduled. */
 
@@ -39,58 +44,55 @@ bool ep__mq_push(ep__proc *p, ep__msg *m) {
   return (prev & EP__PARKED) != 0;
 }
 
+/* The node the tail leaves behind is done with the queue. */
+static inline void tail_left(ep__msg *old) {
+  if (old->done) ep__msg_free(old);
+}
+
+/* The next message, or NULL if none has arrived (or a push is half done:
+ * its sender then makes the process look again, see markparked). */
 ep__msg *ep__mq_pop(ep__proc *p) {
   ep__msg *tail = p->mq_tail;
   ep__msg *next = atomic_load_explicit(&tail->next, memory_order_acquire);
-  if (tail == &p->mq_stub) {
-    if (!next) return NULL;
-    p->mq_tail = tail = next;
-    next = atomic_load_explicit(&tail->next, memory_order_acquire);
-  }
-  if (next) {
-    p->mq_tail = next;
-    return tail;
-  }
-  /* tail is the last node: unless a push is half done, put the stub back
-   * behind it so that tail can leave the queue. */
-  uintptr_t head = atomic_load_explicit(&p->mq_head, memory_order_acquire);
-  if ((ep__msg *)head != tail) return NULL;       /* a producer is mid-push */
-  ep__mq_push(p, &p->mq_stub);
-  next = atomic_load_explicit(&tail->next, memory_order_acquire);
-  if (next) {
-    p->mq_tail = next;
-    return tail;
-  }
-  return NULL;
+  if (!next) return NULL;
+  p->mq_tail = next;
+  if (tail != &p->mq_stub) tail_left(tail);
+  return next;
 }
 
 bool ep__mq_markparked(ep__proc *p) {
-  /* Only an empty queue (head and tail on the stub) may be tagged. release:
-   * pairs with the acquire of the push that clears the tag. */
-  uintptr_t expect = (uintptr_t)&p->mq_stub;
-  if (p->mq_tail != &p->mq_stub ||
-      atomic_load_explicit(&p->mq_stub.next, memory_order_acquire) != NULL)
-    return false;
+  /* Only an empty queue (head on the tail, nothing behind it) may be
+   * tagged. release: pairs with the acquire of the push that clears it. */
+  uintptr_t expect = (uintptr_t)p->mq_tail;
+  if (atomic_load_explicit(&p->mq_tail->next, memory_order_acquire) != NULL) return false;
   return atomic_compare_exchange_strong_explicit(&p->mq_head, &expect, expect | EP__PARKED,
                                                  memory_order_acq_rel, memory_order_acquire);
 }
 
-void ep__mq_free_all(ep__proc *p) {
-  if (!p->in_head && p->mq_tail == &p->mq_stub &&
-      !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
-    return;   /* the common case: nothing left */
+void ep__msg_release(ep__proc *p, ep__msg *m) {
+  if (EP_UNLIKELY(m == p->mq_tail)) m->done = 1;
+  else ep__msg_free_w(p->worker, m);
+}
+
+/* Frees every queued message. Senders may still push to a dead process
+ * until its PCB is reused, so the tail stays until the final call, made
+ * when no sender can hold the PCB any more; it resets the queue. */
+void ep__mq_free_all(ep__proc *p, bool final) {
   ep__msg *m;
-  while ((m = ep__mq_pop(p)) != NULL)
-    if (m != &p->mq_stub) ep__msg_free(m);
+  while ((m = ep__mq_pop(p)) != NULL) ep__msg_release(p, m);
   for (m = p->in_head; m;) {
-    ep__msg *n = atomic_load_explicit(&m->next, memory_order_relaxed);
-    ep__msg_free(m);
+    ep__msg *n = m->inext;
+    ep__msg_release(p, m);
     m = n;
   }
   p->in_head = p->in_tail = NULL;
   p->in_len = 0;
   p->mark = NULL;
   p->mark_set = false;
+  if (final) {
+    if (p->mq_tail != &p->mq_stub) ep__msg_free(p->mq_tail);
+    ep__mq_init(p);
+  }
 }
 
 /* Small blocks (most messages) are recycled through a per-worker free
@@ -119,6 +121,7 @@ ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   if (!m) return NULL;
   m->kind = MK_MSG;
   m->small = small;
+  m->done = 0;
   m->aux = 0;
   return m;
 }
@@ -178,11 +181,8 @@ void ep__wake(ep__proc *p) {
  * an alias no longer active (alias.c). */
 void ep__drain(ep__proc *p) {
   /* fast path: nothing arrived (the tail is on the stub, nothing behind it) */
-  if (p->mq_tail == &p->mq_stub && !atomic_load_explicit(&p->mq_stub.next, memory_order_acquire))
-    return;
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
-    if (m == &p->mq_stub) continue;
     switch (m->kind) {
     case MK_ALIAS_DOWN:
       /* what is sent to the alias after the DOWN is dropped (R47) */
@@ -193,8 +193,8 @@ void ep__drain(ep__proc *p) {
     case MK_MSG:
       /* sent to an alias since deactivated: never seen */
       if (EP_UNLIKELY(m->aux) && !ep__alias_active(p, m->aux)) break;
-      atomic_store_explicit(&m->next, NULL, memory_order_relaxed);
-      if (p->in_tail) atomic_store_explicit(&p->in_tail->next, m, memory_order_relaxed);
+      m->inext = NULL;
+      if (p->in_tail) p->in_tail->inext = m;
       else p->in_head = m;
       p->in_tail = m;
       p->in_len++;
@@ -211,17 +211,15 @@ void ep__drain(ep__proc *p) {
     default:
       break;
     }
-    ep__msg_free(m);
+    ep__msg_release(p, m);
   }
 }
 
-static inline ep__msg *nxt(const ep__msg *m) {
-  return atomic_load_explicit(&m->next, memory_order_relaxed);
-}
+static inline ep__msg *nxt(const ep__msg *m) { return m->inext; }
 
 void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
   ep__msg *n = nxt(m);
-  if (prev) atomic_store_explicit(&prev->next, n, memory_order_relaxed);
+  if (prev) prev->inext = n;
   else p->in_head = n;
   if (p->in_tail == m) p->in_tail = prev;
   if (p->mark_set && p->mark == m) p->mark = prev;
@@ -232,7 +230,7 @@ void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m) {
  * process that loops receiving). */
 void ep__recv_release(ep__proc *p) {
   if (p->cur_msg) {
-    ep__msg_free_w(p->worker, p->cur_msg);
+    ep__msg_release(p, p->cur_msg);
     p->cur_msg = NULL;
   }
   if (p->caught) {

@@ -94,8 +94,8 @@ long ep_flush(void) {
   ep__drain(p);
   long n = p->in_len;
   for (ep__msg *m = p->in_head; m;) {
-    ep__msg *next = atomic_load_explicit(&m->next, memory_order_relaxed);
-    ep__msg_free(m);
+    ep__msg *next = m->inext;
+    ep__msg_release(p, m);
     m = next;
   }
   p->in_head = p->in_tail = NULL;

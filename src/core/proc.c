@@ -179,7 +179,7 @@ void ep__quiescent(ep__worker *w) {
     w->limbo_head = p->qnext;
     if (!w->limbo_head) w->limbo_tail = NULL;
     w->limbo_n--;
-    ep__mq_free_all(p);   /* messages pushed after its death */
+    ep__mq_free_all(p, true);   /* messages pushed after its death */
     p->qnext = w->pcb_free;
     w->pcb_free = p;
   }
@@ -199,7 +199,7 @@ void ep__table_free_all(void) {
 }
 
 void ep__limbo_free_worker(ep__worker *w) {
-  for (ep__proc *p = w->limbo_head; p; p = p->qnext) ep__mq_free_all(p);
+  for (ep__proc *p = w->limbo_head; p; p = p->qnext) ep__mq_free_all(p, true);
   w->limbo_head = w->limbo_tail = NULL;
   w->limbo_n = 0;
 }

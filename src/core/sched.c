@@ -76,6 +76,77 @@ static inline void switch_in(ep__worker *w, ep__proc *p) {
 #endif
 }
 
+/* ------------------------------------------------------------ runnext -- */
+
+/* runnext is filled only by its owner and taken by its owner, except that
+ * a thief may empty the runnext of a stuck worker (one whose process has
+ * not switched for EP_STUCK_NS). An atomic exchange per take would cost
+ * every message hop one locked instruction, for the sake of a rare thief.
+ * So the two sides shake hands Dekker-style with an asymmetric fence: the
+ * owner announces itself in rn_busy and then reads rn_thief with only a
+ * compiler barrier between; a thief announces itself in rn_thief, makes
+ * every running thread execute a full barrier (membarrier), then reads
+ * rn_busy. They cannot both miss each other: an owner that sees a thief
+ * uses atomic operations, a thief that sees the owner busy gives up until
+ * the next look. Without membarrier the owner always uses atomics. */
+static bool rn_asym;
+
+static inline bool rn_enter(ep__worker *w) {
+  if (EP_UNLIKELY(!rn_asym)) return false;
+  atomic_store_explicit(&w->rn_busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  if (EP_LIKELY(!atomic_load_explicit(&w->rn_thief, memory_order_relaxed))) return true;
+  atomic_store_explicit(&w->rn_busy, 0, memory_order_relaxed);
+  return false;
+}
+
+static inline void rn_leave(ep__worker *w) {
+  /* release: a thief that sees rn_busy clear sees our runnext store */
+  atomic_store_explicit(&w->rn_busy, 0, memory_order_release);
+}
+
+/* Owner: puts p (may be NULL) in runnext, returns what was there. */
+static inline ep__proc *rn_swap(ep__worker *w, ep__proc *p) {
+  if (rn_enter(w)) {
+    ep__proc *old = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    /* release: a thief that loads p sees the PCB */
+    atomic_store_explicit(&w->runnext, p, memory_order_release);
+    rn_leave(w);
+    return old;
+  }
+  return atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
+}
+
+static inline ep__proc *rn_take(ep__worker *w) {
+  if (!atomic_load_explicit(&w->runnext, memory_order_relaxed)) return NULL;
+  return rn_swap(w, NULL);
+}
+
+/* Thief: empties the runnext of v (a stuck worker). */
+static ep__proc *rn_steal(ep__worker *v) {
+  ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
+  if (!p) return NULL;
+  if (rn_asym) {
+    int zero = 0;   /* one thief at a time */
+    if (!atomic_compare_exchange_strong_explicit(&v->rn_thief, &zero, 1, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+      return NULL;
+    p = NULL;
+    if (ep__os_heavy_fence() && !atomic_load_explicit(&v->rn_busy, memory_order_acquire)) {
+      p = atomic_load_explicit(&v->runnext, memory_order_acquire);
+      if (p && !atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
+                                                        memory_order_relaxed))
+        p = NULL;
+    }
+    atomic_store_explicit(&v->rn_thief, 0, memory_order_release);
+    return p;
+  }
+  if (!atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
+                                               memory_order_relaxed))
+    p = NULL;
+  return p;
+}
+
 static bool give_stack(ep__worker *w, ep__proc *p);
 static void publish_spawned(ep__worker *w);
 static void finish_handoff(ep__worker *w);
@@ -85,9 +156,7 @@ static void finish_handoff(ep__worker *w);
  * scheduler loop). The park is then completed on the other side, by
  * finish_handoff, once its stack has been left. */
 static bool handoff(ep__worker *w, ep__proc *p) {
-  ep__proc *q = NULL;
-  if (atomic_load_explicit(&w->runnext, memory_order_relaxed))
-    q = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+  ep__proc *q = rn_take(w);
   if (!q && w->spawned && !w->spawned->qnext) {
     q = w->spawned;   /* spawned one child and now waits for it (spawn_latency, calls) */
     w->spawned = NULL;
@@ -164,7 +233,7 @@ static void proc_entry(void *arg) {
 static ep__proc *chain_handler(ep__worker *w, ep__proc *p) {
   ep__proc *q = atomic_load_explicit(&w->runnext, memory_order_relaxed);
   if (!q || !q->handler || q->stack) return NULL;
-  q = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+  q = rn_take(w);
   if (!q) return NULL;   /* a thief of a stuck worker took it */
   if (!q->handler || q->stack) {
     ep__runq_put(w, q, true);
@@ -329,7 +398,7 @@ void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
       atomic_store_explicit(&w->runnext, p, memory_order_release);
       return;
     }
-    p = atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
+    p = rn_swap(w, p);
     if (!p) return;
   }
   dq_push(w, p);
@@ -338,7 +407,7 @@ void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
 
 static ep__proc *local_get(ep__worker *w, bool *from_next) {
   if (atomic_load_explicit(&w->runnext, memory_order_relaxed)) {
-    ep__proc *p = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acq_rel);
+    ep__proc *p = rn_take(w);
     if (p) {
       *from_next = true;
       return p;
@@ -444,10 +513,8 @@ static ep__proc *steal_from(ep__worker *v) {
     if (!lost) break;
   }
   if (atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
-    ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
-    if (p && atomic_compare_exchange_strong_explicit(&v->runnext, &p, NULL, memory_order_acq_rel,
-                                                     memory_order_relaxed))
-      return p;
+    ep__proc *p = rn_steal(v);
+    if (p) return p;
     if ((p = take_resume(v)) != NULL) return p;
   }
   return NULL;
@@ -803,6 +870,7 @@ static int worker_launch(ep__worker *w) {
 }
 
 int ep__sched_start(int nthreads) {
+  rn_asym = ep__os_heavy_fence_init();
   RT->workers = calloc((size_t)(nthreads + EP_MAX_STANDINS), sizeof(ep__worker *));
   if (!RT->workers) return EP_ENOMEM;
   for (int i = 0; i < nthreads; i++) {

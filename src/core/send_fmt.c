@@ -20,6 +20,7 @@ static ep__msg *build(const char *fmt, va_list ap, int *err) {
     m = (ep__msg *)(void *)b.buf;
     m->kind = MK_MSG;
     m->small = 0;   /* the builder's block: freed with free() */
+    m->done = 0;
     m->aux = 0;
     b.buf = NULL;
     b.cap = 0;

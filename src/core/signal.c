@@ -341,10 +341,10 @@ bool ep_demonitor(const ep_ref *ref, int flags) {
      * lock), so only a monitor already gone needs the scan. */
     ep__drain(self);
     ep__msg *prev = NULL;
-    for (ep__msg *q = self->in_head; q; prev = q, q = atomic_load_explicit(&q->next, memory_order_relaxed)) {
+    for (ep__msg *q = self->in_head; q; prev = q, q = q->inext) {
       if (is_down_for(ep__msg_term(q), (void *)ref, NULL)) {
         ep__inner_unlink(self, prev, q);
-        ep__msg_free(q);
+        ep__msg_release(self, q);
         break;
       }
     }
@@ -396,7 +396,7 @@ void ep__death(ep__worker *w, ep__proc *p) {
   /* R7: the name and the process's resources go before its signals */
   ep__registry_release(p);
   ep__recv_release(p);
-  ep__mq_free_all(p);
+  ep__mq_free_all(p, false);
   if (p->arg) ep__msg_free_w(w, (ep__msg *)(void *)((char *)(uintptr_t)p->arg - EP__MSG_HDR));
   p->arg = NULL;
   free(p->vars);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,4 +83,14 @@ bool ep__os_thread_blocked(int tid) {
   /* "tid (comm) S ...": the state follows the last ')' */
   char *close = strrchr(buf, ')');
   return close && close[1] == ' ' && (close[2] == 'S' || close[2] == 'D');
+}
+
+bool ep__os_heavy_fence_init(void) {
+  long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
+  if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) return false;
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
+}
+
+bool ep__os_heavy_fence(void) {
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0;
 }

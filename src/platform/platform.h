@@ -35,4 +35,12 @@ int ep__os_tid(void);                         /* the calling thread's kernel id 
 /* Whether thread tid of this process is blocked in the kernel (sleeping). */
 bool ep__os_thread_blocked(int tid);
 
+/* An asymmetric fence (membarrier): ep__os_heavy_fence makes every thread
+ * of the process that is running execute a full memory barrier, so that
+ * the other side of a Dekker handshake needs only a compiler barrier.
+ * init returns false where the kernel cannot do it (then do not rely on
+ * it); heavy_fence returns false if it failed. */
+bool ep__os_heavy_fence_init(void);
+bool ep__os_heavy_fence(void);
+
 #endif
