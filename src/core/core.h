@@ -264,8 +264,9 @@ struct ep__worker {
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
-  ep__msg *msgs;                    /* cached free small message blocks */
+  ep__msg *msgs;                    /* cached free small message blocks (mailbox.c) */
   int nmsgs;
+  ep__msg *msgs_full;               /* a full magazine of them, or NULL */
   void *ltabs;                      /* cached free smallest link tables (links.c) */
   int nltabs;
   struct ep__mon *fmons;            /* cached free monitor records (signal.c) */
@@ -420,6 +421,7 @@ void ep__msg_free_w(ep__worker *w, ep__msg *m);
 void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
 void ep__msg_free(ep__msg *m);
 void ep__msg_cache_free(ep__worker *w);
+void ep__msg_depot_free(void);
 void ep__links_cache_free(ep__worker *w);
 ep__mon *ep__mon_new(ep__worker *w);
 void ep__mon_cache_free(ep__worker *w);

@@ -95,26 +95,93 @@ void ep__mq_free_all(ep__proc *p, bool final) {
   }
 }
 
-/* Small blocks (most messages) are recycled through a per-worker free
- * list: a message is usually freed on the worker that will send the next
- * one. Off under the sanitizers, which must see every malloc and free. */
+/* Small blocks (most messages) are recycled through per-worker magazines
+ * (Bonwick's magazine allocator): a worker keeps a loaded list and one
+ * full magazine of MAG blocks; beyond that full magazines go to a shared
+ * depot, and a worker with none left takes one from it. A block is often
+ * freed on another worker than the one that made it (a consumer fed by
+ * producers elsewhere): the depot carries them back MAG at a time, where
+ * malloc would take an arena lock for each one. Off under the sanitizers,
+ * which must see every malloc and free. */
 #if defined(EP_SANITIZE_BUILD)
 #define MSG_CACHE 0
 #else
-#define MSG_CACHE 8192   /* 512 KiB per worker at most */
+#define MSG_CACHE 1
 #endif
+#define MAG 256            /* blocks per magazine */
+#define DEPOT_MAX 64       /* full magazines kept in the depot (1.5 MiB) */
+
+static struct {
+  pthread_mutex_t lock;
+  ep__msg *mags;           /* full magazines, linked by their first block's inext */
+  int n;
+} depot = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+static void mag_free(ep__msg *m) {
+  while (m) {
+    ep__msg *n = atomic_load_explicit(&m->next, memory_order_relaxed);
+    free(m);
+    m = n;
+  }
+}
+
+static void depot_put(ep__msg *mag) {
+  pthread_mutex_lock(&depot.lock);
+  if (depot.n < DEPOT_MAX) {
+    mag->inext = depot.mags;
+    depot.mags = mag;
+    depot.n++;
+    mag = NULL;
+  }
+  pthread_mutex_unlock(&depot.lock);
+  mag_free(mag);
+}
+
+static ep__msg *depot_get(void) {
+  if (!__atomic_load_n(&depot.mags, __ATOMIC_RELAXED)) return NULL;   /* a hint */
+  pthread_mutex_lock(&depot.lock);
+  ep__msg *mag = depot.mags;
+  if (mag) {
+    depot.mags = mag->inext;
+    depot.n--;
+  }
+  pthread_mutex_unlock(&depot.lock);
+  return mag;
+}
+
+static ep__msg *cache_get(ep__worker *w) {
+  if (!w->msgs) {
+    if (w->msgs_full) {
+      w->msgs = w->msgs_full;
+      w->msgs_full = NULL;
+    } else if ((w->msgs = depot_get()) == NULL) {
+      return NULL;
+    }
+    w->nmsgs = MAG;
+  }
+  ep__msg *m = w->msgs;
+  w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
+  w->nmsgs--;
+  return m;
+}
+
+static void cache_put(ep__worker *w, ep__msg *m) {
+  if (w->nmsgs == MAG) {
+    if (w->msgs_full) depot_put(w->msgs_full);
+    w->msgs_full = w->msgs;
+    w->msgs = NULL;
+    w->nmsgs = 0;
+  }
+  atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
+  w->msgs = m;
+  w->nmsgs++;
+}
 
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   ep__msg *m = NULL;
   bool small = EP__MSG_HDR + term_size <= EP__MSG_SMALL;
   if (small) {
-    if (w && w->msgs) {
-      m = w->msgs;
-      w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
-      w->nmsgs--;
-    } else {
-      m = malloc(EP__MSG_SMALL);
-    }
+    if (!MSG_CACHE || !w || (m = cache_get(w)) == NULL) m = malloc(EP__MSG_SMALL);
   } else {
     m = malloc(EP__MSG_HDR + term_size);
   }
@@ -129,26 +196,23 @@ ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
 ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
 
 void ep__msg_free_w(ep__worker *w, ep__msg *m) {
-  if (m->small && MSG_CACHE) {
-    if (w && w->nmsgs < MSG_CACHE) {
-      atomic_store_explicit(&m->next, w->msgs, memory_order_relaxed);
-      w->msgs = m;
-      w->nmsgs++;
-      return;
-    }
-  }
-  free(m);
+  if (MSG_CACHE && m->small && w) cache_put(w, m);
+  else free(m);
 }
 
 void ep__msg_free(ep__msg *m) { ep__msg_free_w(m->small ? ep__tls_worker() : NULL, m); }
 
 void ep__msg_cache_free(ep__worker *w) {
-  while (w->msgs) {
-    ep__msg *m = w->msgs;
-    w->msgs = atomic_load_explicit(&m->next, memory_order_relaxed);
-    free(m);
-  }
+  mag_free(w->msgs);
+  mag_free(w->msgs_full);
+  w->msgs = w->msgs_full = NULL;
   w->nmsgs = 0;
+}
+
+/* At stop, when no worker runs. */
+void ep__msg_depot_free(void) {
+  ep__msg *mag;
+  while ((mag = depot_get()) != NULL) mag_free(mag);
 }
 
 ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t) {
@@ -180,7 +244,6 @@ void ep__wake(ep__proc *p) {
  * control items only change flags and are freed here, as are messages to
  * an alias no longer active (alias.c). */
 void ep__drain(ep__proc *p) {
-  /* fast path: nothing arrived (the tail is on the stub, nothing behind it) */
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
     switch (m->kind) {

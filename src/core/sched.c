@@ -903,6 +903,7 @@ void ep__sched_stop(void) {
     free(w->altstack);
     free(w);
   }
+  ep__msg_depot_free();
   free(RT->workers);
   RT->workers = NULL;
   atomic_store_explicit(&RT->nworkers, 0, memory_order_relaxed);
