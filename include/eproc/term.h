@@ -206,6 +206,7 @@ typedef struct ep_build {
   int depth;                         /* private: open containers */
   uint32_t top;                      /* private: complete top-level values */
   uint8_t topkind;                   /* private: kind of the innermost open container */
+  uint8_t borrowed;                  /* private: buf is the caller's (ep_b_init_buf) */
   int nframes;                       /* private: capacity of frames */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
@@ -215,6 +216,10 @@ void ep_b_init(ep_build *b);
 /* Reserves `headroom` bytes in front of the term (the runtime puts a
  * message header there, so a built message is sent without a copy). */
 void ep_b_init_headroom(ep_build *b, size_t headroom);
+/* Builds in the caller's buf (cap bytes) until the term outgrows it, then
+ * moves to the heap: a small term built on the stack costs no malloc. buf
+ * must outlive b; ep_b_free leaves it alone. */
+void ep_b_init_buf(ep_build *b, void *buf, size_t cap);
 void ep_b_free(ep_build *b);
 
 void ep_b_uint(ep_build *b, uint64_t v);         /* becomes a big if > INT64_MAX */

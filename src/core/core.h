@@ -114,7 +114,7 @@ typedef struct ep__msg {
   uint8_t pad_;
   uint32_t aux;                     /* MK_TIMEOUT: generation; MK_MSG: alias sent to (0: none) */
 } ep__msg;
-#define EP__MSG_SMALL 96            /* bytes of a cached block, header included */
+#define EP__MSG_SMALL 128           /* bytes of a cached block, header included */
 
 #define EP__MSG_HDR sizeof(ep__msg)
 static inline ep_term ep__msg_term(const ep__msg *m) {

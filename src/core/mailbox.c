@@ -109,7 +109,7 @@ void ep__mq_free_all(ep__proc *p, bool final) {
 #define MSG_CACHE 1
 #endif
 #define MAG 256            /* blocks per magazine */
-#define DEPOT_MAX 64       /* full magazines kept in the depot (1.5 MiB) */
+#define DEPOT_MAX 64       /* full magazines kept in the depot (2 MiB) */
 
 static struct {
   pthread_mutex_t lock;

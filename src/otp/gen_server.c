@@ -104,12 +104,20 @@ static void send_reply(const ep_from *from, const ep_gs_value *v) {
     ep_term_free(t);
     return;
   }
+  uint8_t buf[256];
+  ep_build b;
+  ep_b_init_buf(&b, buf, sizeof buf);
+  ep_b_tuple(&b);
+  ep_b_ref(&b, a);
   switch (v->kind) {
-  case EP_GSV_ATOM: ep_send_alias_fmt(a, "{~r, ~A}", a, v->u.atom); break;
-  case EP_GSV_INT: ep_send_alias_fmt(a, "{~r, ~L}", a, (long long)v->u.i); break;
-  case EP_GSV_NONE: ep_send_alias_fmt(a, "{~r, ok}", a); break;
-  default: ep_send_alias_fmt(a, "{~r, ~t}", a, v->u.term); break;
+  case EP_GSV_ATOM: ep_b_atom(&b, v->u.atom); break;
+  case EP_GSV_INT: ep_b_int(&b, v->u.i); break;
+  case EP_GSV_NONE: ep_b_atom(&b, EP_A_ok); break;
+  default: ep_b_term(&b, v->u.term); break;
   }
+  ep_b_end(&b);
+  ep_send_alias(a, ep_b_peek(&b));
+  ep_b_free(&b);
 }
 
 static void release(struct gs *g) {

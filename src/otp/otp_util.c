@@ -96,8 +96,21 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
    * already queued (R47 in a busy mailbox). */
   ep_recv_mark();
   ep_ref tag = ep_monitor_alias(pid);
-  /* Built straight into the mailbox block: one allocation, no copy. */
-  ep_send_fmt(pid, "{'$gen_call', {~p, ~r}, ~t}", self, &tag, req);
+  /* Built on the stack (no allocation for a small request), then copied
+   * into the mailbox block. */
+  uint8_t buf[256];
+  ep_build b;
+  ep_b_init_buf(&b, buf, sizeof buf);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, ep__A.gen_call);
+  ep_b_tuple(&b);
+  ep_b_pid(&b, self);
+  ep_b_ref(&b, &tag);
+  ep_b_end(&b);
+  ep_b_term(&b, req);
+  ep_b_end(&b);
+  ep_send(pid, ep_b_peek(&b));
+  ep_b_free(&b);
   ep_smallterm st;
   ep_term pin = ep_ref_term(&st, &tag);
   const ep_clause cl[2] = {{p_reply, &pin}, {p_down, &pin}};

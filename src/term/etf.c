@@ -996,7 +996,7 @@ int ep_b_etf_decode(ep_build *b, const uint8_t *data, size_t len, size_t *err_of
   d.sp = 0;
   d.scap = (int)(sizeof d.inl / sizeof *d.inl);
   d.st = d.inl;
-  bool direct = b->depth == 0 && b->top == 0;
+  bool direct = b->depth == 0 && b->top == 0 && ep__b_own(b);
   d.maxdepth = EP_MAX_DEPTH - b->depth;
   if (direct) {
     d.o = b->buf;

@@ -338,8 +338,28 @@ void ep_b_init_headroom(ep_build *b, size_t headroom) {
 }
 void ep_b_init(ep_build *b) { ep_b_init_headroom(b, 0); }
 
+void ep_b_init_buf(ep_build *b, void *buf, size_t cap) {
+  memset(b, 0, offsetof(ep_build, inl));
+  b->buf = buf;
+  b->cap = buf ? cap : 0;
+  b->borrowed = buf != NULL;
+}
+
+static bool fail(ep_build *b, int err);
+
+/* Moves a borrowed buffer to the heap (before anything reallocs it). */
+bool ep__b_own(ep_build *b) {
+  if (!b->borrowed) return true;
+  uint8_t *nb = malloc(b->cap ? b->cap : 1);
+  if (!nb) return fail(b, EP_ENOMEM);
+  memcpy(nb, b->buf, b->len);
+  b->buf = nb;
+  b->borrowed = 0;
+  return true;
+}
+
 void ep_b_free(ep_build *b) {
-  free(b->buf);
+  if (!b->borrowed) free(b->buf);
   if (b->frames) free(b->frames);
   memset(b, 0, offsetof(ep_build, inl));
 }
@@ -353,7 +373,7 @@ static bool fail(ep_build *b, int err) {
 
 /* Out of line: the buffer doubles until n more bytes fit. */
 static EP_NOINLINE uint8_t *grow_slow(ep_build *b, size_t n) {
-  if (b->err) return NULL;
+  if (b->err || !ep__b_own(b)) return NULL;
   size_t cap = b->cap ? b->cap : 128;
   while (cap < b->len + n) {
     if (cap > UINT32_MAX) { fail(b, EP_ETOOBIG); return NULL; }
@@ -680,7 +700,7 @@ void ep_b_end_tail(ep_build *b) {
 ep_term ep_b_finish(ep_build *b, int *err) {
   int e = b->err ? b->err : (b->depth != 0 || b->top != 1) ? EP_EINVAL : 0;
   ep_term t = NULL;
-  if (!e && b->headroom == 0) {   /* hand the buffer over: no copy */
+  if (!e && b->headroom == 0 && !b->borrowed) {   /* hand the buffer over: no copy */
     uint8_t *blk = realloc(b->buf, b->len);
     t = mkterm(blk ? blk : b->buf);
     b->buf = NULL;

@@ -94,6 +94,7 @@ long ep__utf8_count(const uint8_t *s, size_t n);
 /* The node name and creation ETF writes for local pids, refs and ports, and
  * maps back to EP_NODE_LOCAL when decoding (default nonode@nohost, 0). */
 void ep__etf_set_local_node(ep_atom name, uint32_t creation);
+bool ep__b_own(ep_build *b);   /* a borrowed builder buffer moves to the heap */
 ep_atom ep__local_node(uint32_t *creation);
 
 /* Exact term order used to sort map keys: OTP's map key order, where every

@@ -751,3 +751,45 @@ TEST(etf, builder_decode) {
   ep_b_free(&b);
   ep_term_free(want);
 }
+
+/* A builder on the caller's buffer stays there while the term fits, moves
+ * to the heap when it outgrows it, and never frees the caller's buffer;
+ * an ETF decode into it works either way. */
+TEST(etf, builder_on_caller_buffer) {
+  uint8_t buf[64];
+  ep_build b;
+  ep_b_init_buf(&b, buf, sizeof buf);
+  ep_b_tuple(&b);
+  ep_b_atom(&b, EP_A_ok);
+  ep_b_int(&b, 42);
+  ep_b_end(&b);
+  ck_assert_ptr_eq((const void *)ep_b_peek(&b), buf);
+  ep_term small = parse("{ok, 42}");
+  ck_assert(ep_exact_equal(ep_b_peek(&b), small));
+  int err;
+  ep_term t = ep_b_finish(&b, &err);   /* a copy of its own */
+  ck_assert_ptr_ne((const void *)t, buf);
+  memset(buf, 0, sizeof buf);
+  ck_assert(ep_exact_equal(t, small));
+  ep_term_free(t);
+  ep_term_free(small);
+
+  ep_b_init_buf(&b, buf, sizeof buf);
+  ep_b_list(&b);
+  for (int i = 0; i < 20; i++) ep_b_int(&b, i);
+  ep_b_end(&b);
+  ck_assert_int_eq(b.err, 0);
+  ck_assert_ptr_ne((const void *)ep_b_peek(&b), buf);   /* outgrew it */
+  ep_term big = parse("[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]");
+  ck_assert(ep_exact_equal(ep_b_peek(&b), big));
+  ep_term_free(big);
+  ep_b_free(&b);
+
+  static const uint8_t pair[] = {131, 104, 2, 97, 1, 97, 2};
+  ep_b_init_buf(&b, buf, sizeof buf);
+  ck_assert_int_eq(ep_b_etf_decode(&b, pair, sizeof pair, NULL), 0);
+  ep_term want = parse("{1,2}");
+  ck_assert(ep_exact_equal(ep_b_peek(&b), want));
+  ep_term_free(want);
+  ep_b_free(&b);
+}
