@@ -260,7 +260,8 @@ struct ep__worker {
   _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */
   ep__proc *limbo_head, *limbo_tail;/* retired PCBs, oldest first */
   long limbo_n;
-  ep__proc *pcb_free;               /* reusable PCBs */
+  ep__proc *pcb_free;               /* reusable PCBs (proc.c) */
+  long npcb;
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
@@ -329,6 +330,7 @@ typedef struct ep__rt {
   _Atomic uint32_t quit;            /* workers leave their loop */
   _Atomic uint32_t empty_word;      /* bumped when nprocs reaches 0 while stopping */
   pthread_mutex_t chunk_lock;
+  ep__proc *pcb_spare;              /* PCBs the workers gave back (chunk_lock) */
   void **chunks;                    /* PCB mappings, released at stop */
   void *pcb_carve;                  /* next free bytes of the last mapping */
   size_t pcb_carve_left;

@@ -130,10 +130,46 @@ static ep__proc *carve_chunk(int n) {
   return chunk;
 }
 
+/* A worker keeps at most PCB_CACHE free PCBs and gives half back beyond
+ * that: processes spawned on one worker often die on another, and a
+ * worker that only spawns would otherwise carve (and fault in) fresh
+ * memory while the other's list grows. */
+#define PCB_CACHE 512
+
+static void pcb_put(ep__worker *w, ep__proc *p) {
+  p->qnext = w->pcb_free;
+  w->pcb_free = p;
+  if (++w->npcb <= PCB_CACHE) return;
+  pthread_mutex_lock(&RT->chunk_lock);
+  while (w->npcb > PCB_CACHE / 2) {
+    ep__proc *q = w->pcb_free;
+    w->pcb_free = q->qnext;
+    w->npcb--;
+    q->qnext = RT->pcb_spare;
+    RT->pcb_spare = q;
+  }
+  pthread_mutex_unlock(&RT->chunk_lock);
+}
+
+static bool pcb_refill(ep__worker *w) {
+  if (!__atomic_load_n(&RT->pcb_spare, __ATOMIC_RELAXED)) return false;   /* a hint */
+  pthread_mutex_lock(&RT->chunk_lock);
+  for (int i = 0; i < PCB_CHUNK && RT->pcb_spare; i++) {
+    ep__proc *q = RT->pcb_spare;
+    RT->pcb_spare = q->qnext;
+    q->qnext = w->pcb_free;
+    w->pcb_free = q;
+    w->npcb++;
+  }
+  pthread_mutex_unlock(&RT->chunk_lock);
+  return w->pcb_free != NULL;
+}
+
 static ep__proc *pcb_alloc(ep__worker *w) {
-  if (w && w->pcb_free) {
+  if (w && (w->pcb_free || pcb_refill(w))) {
     ep__proc *p = w->pcb_free;
     w->pcb_free = p->qnext;
+    w->npcb--;
     return p;
   }
   int n = w ? PCB_CHUNK : 1;   /* a foreign spawner has no cache */
@@ -142,6 +178,7 @@ static ep__proc *pcb_alloc(ep__worker *w) {
   for (int i = 1; i < n; i++) {
     chunk[i].qnext = w->pcb_free;
     w->pcb_free = &chunk[i];
+    w->npcb++;
   }
   return &chunk[0];
 }
@@ -180,8 +217,7 @@ void ep__quiescent(ep__worker *w) {
     if (!w->limbo_head) w->limbo_tail = NULL;
     w->limbo_n--;
     ep__mq_free_all(p, true);   /* messages pushed after its death */
-    p->qnext = w->pcb_free;
-    w->pcb_free = p;
+    pcb_put(w, p);
   }
 }
 
@@ -191,6 +227,7 @@ void ep__table_free_all(void) {
   for (size_t i = 0; i < RT->nchunks; i++) ep__os_release(RT->chunks[i], PCB_REGION);
   free(RT->chunks);
   RT->pcb_carve = NULL;
+  RT->pcb_spare = NULL;
   RT->pcb_carve_left = 0;
   RT->chunks = NULL;
   RT->nchunks = RT->capchunks = 0;
@@ -372,10 +409,7 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   }
   if (rc) {
     if (ablk) ep__msg_free_w(w, ablk);
-    if (p && w) {   /* a foreign thread's PCB stays in its chunk until ep_stop */
-      p->qnext = w->pcb_free;
-      w->pcb_free = p;
-    }
+    if (p && w) pcb_put(w, p);   /* a foreign thread's PCB stays in its chunk until ep_stop */
     slot_free(w, id);
     count_out(w);
     return rc;
