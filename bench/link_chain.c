@@ -4,12 +4,15 @@
  * processes linked in a chain; kill the first and time until the last one's
  * DOWN arrives (all_dead_ms: until the process count is back).
  */
+#include <string.h>
+
 #include "bench_rt.h"
 
 static long n_arg;
 static uint64_t wall_ns, all_dead_ns, build_ns;
 static char reason[64];
 static ep_pid main_pid;
+static bool stackful;
 
 static void chain(ep_term arg) {
   int64_t k;
@@ -30,13 +33,44 @@ static void chain(ep_term arg) {
   ep_sleep(EP_INFINITY);
 }
 
+/* The same link as a stackless handler process: its first message (go)
+ * makes it spawn and link the next one; then it waits with no stack of
+ * its own until the kill comes down the chain. */
+static int64_t *ks;
+static ep_atom a_go;
+
+static bool link_handler(void *state, ep_term msg) {
+  (void)msg;
+  int64_t *k = state;
+  if (*k == 0) {
+    ep_send_fmt(main_pid, "{last, ~p}", ep_self());
+    return true;
+  }
+  ep_pid next;
+  ep_spawn_opts o = {.flags = EP_SPAWN_LINK};
+  if (ep_spawn_handler_opt(&next, link_handler, k - 1, &o, NULL) != 0) exit(1);
+  ep_smallterm s;
+  ep_send(next, ep_atom_term(&s, a_go));
+  return true;
+}
+
+static ep_pid spawn_first(void) {
+  ep_smallterm s;
+  if (stackful) return ep_spawn(chain, ep_int_term(&s, n_arg - 1));
+  a_go = ep_atom_of("go");
+  for (long i = 0; i < n_arg; i++) ks[i] = i;
+  ep_pid first = ep_spawn_handler(link_handler, &ks[n_arg - 1]);
+  ep_send(first, ep_atom_term(&s, a_go));
+  return first;
+}
+
 static void root(ep_term unused) {
   (void)unused;
   main_pid = ep_self();
   long base = ep_process_count();
   ep_smallterm s;
   uint64_t t0 = bench_now_ns();
-  ep_pid first = ep_spawn(chain, ep_int_term(&s, n_arg - 1));
+  ep_pid first = spawn_first();
   ep_term m;
   ep_receive_any(&m, EP_INFINITY);
   ep_pid last;
@@ -61,6 +95,9 @@ static void root(ep_term unused) {
 int main(int argc, char **argv) {
   n_arg = bench_arg(argc, argv, 1, 100000);
   if (n_arg < 2) n_arg = 2;
+  const char *kind = getenv("EP_KIND");
+  stackful = kind && strcmp(kind, "stack") == 0;
+  if (!stackful && !(ks = calloc((size_t)n_arg, sizeof *ks))) return 1;
   bench_run(root, (uint32_t)(n_arg + 1024));
   bench_line l;
   bench_begin(&l, "link_chain");
@@ -69,6 +106,7 @@ int main(int argc, char **argv) {
   bench_float(&l, "all_dead_ms", bench_ms(all_dead_ns));
   bench_float(&l, "build_ms", bench_ms(build_ns));
   bench_float(&l, "ns_per_link", bench_per(wall_ns, (uint64_t)(n_arg - 1)));
+  bench_str(&l, "kind", stackful ? "stack" : "handler");
   bench_str(&l, "result", reason);
   bench_end(&l, bench_threads());
   return 0;
