@@ -265,6 +265,7 @@ struct ep__worker {
   uint32_t slots[EP_SLOT_CACHE];    /* free table slots */
   int nslots;
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
+  _Atomic int quota_busy;           /* owner: changing quota (proc.c) */
   ep__msg *msgs;                    /* cached free small message blocks (mailbox.c) */
   int nmsgs;
   ep__msg *msgs_full;               /* a full magazine of them, or NULL */
@@ -381,6 +382,7 @@ void ep__table_free_all(void);
 ep_ref ep__make_ref(ep__worker *w);
 
 /* scheduler (sched.c) */
+extern bool ep__asym_fence;                   /* ep__os_heavy_fence works (Dekker handshakes) */
 void ep__ready(ep__proc *p);                  /* a parked process got a message */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next);
 void ep__global_put(ep__proc *p);

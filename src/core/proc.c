@@ -316,13 +316,53 @@ static void pcb_init(ep__proc *p, uint32_t id) {
  * pulled back before a spawn is refused. */
 #define QUOTA_BATCH 64
 
+/* A worker's quota is changed at every spawn and death, by its owner;
+ * only a spawner near the limit takes other workers' spares. So the owner
+ * changes it with plain loads and stores inside a Dekker handshake with
+ * such pullers (the asymmetric fence, as for runnext in sched.c): it
+ * announces itself in quota_busy and checks `pulling`; a puller counts
+ * itself in `pulling`, fences every thread, and waits for each owner to
+ * leave before taking its spares. */
+static _Atomic int pulling;
+
+static inline bool quota_enter(ep__worker *w) {
+  if (EP_UNLIKELY(!ep__asym_fence)) return false;
+  atomic_store_explicit(&w->quota_busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  /* acquire: after a puller is done, we see what it left in quota */
+  if (EP_LIKELY(!atomic_load_explicit(&pulling, memory_order_acquire))) return true;
+  atomic_store_explicit(&w->quota_busy, 0, memory_order_relaxed);
+  return false;
+}
+
+static inline void quota_leave(ep__worker *w) {
+  atomic_store_explicit(&w->quota_busy, 0, memory_order_release);
+}
+
 static bool quota_take_own(ep__worker *w) {
   long q = atomic_load_explicit(&w->quota, memory_order_relaxed);
+  if (quota_enter(w)) {
+    q = atomic_load_explicit(&w->quota, memory_order_relaxed);
+    if (q > 0) atomic_store_explicit(&w->quota, q - 1, memory_order_relaxed);
+    quota_leave(w);
+    return q > 0;
+  }
   while (q > 0)
     if (atomic_compare_exchange_weak_explicit(&w->quota, &q, q - 1, memory_order_relaxed,
                                               memory_order_relaxed))
       return true;
   return false;
+}
+
+/* Adds n to w's quota; returns the new value. */
+static long quota_add(ep__worker *w, long n) {
+  if (quota_enter(w)) {
+    long q = atomic_load_explicit(&w->quota, memory_order_relaxed) + n;
+    atomic_store_explicit(&w->quota, q, memory_order_relaxed);
+    quota_leave(w);
+    return q;
+  }
+  return atomic_fetch_add_explicit(&w->quota, n, memory_order_relaxed) + n;
 }
 
 static bool reserve(long n) {
@@ -333,18 +373,36 @@ static bool reserve(long n) {
 }
 
 static void pull_back_spares(void) {
+  atomic_fetch_add_explicit(&pulling, 1, memory_order_seq_cst);
+  if (ep__asym_fence) ep__os_heavy_fence();
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   for (int i = 0; i < n; i++) {
-    long q = atomic_exchange_explicit(&RT->workers[i]->quota, 0, memory_order_relaxed);
+    ep__worker *v = RT->workers[i];
+    /* an owner inside is a few instructions from leaving */
+    while (atomic_load_explicit(&v->quota_busy, memory_order_acquire)) sched_yield();
+    long q = atomic_exchange_explicit(&v->quota, 0, memory_order_relaxed);
     if (q) atomic_fetch_sub_explicit(&RT->nprocs, q, memory_order_relaxed);
   }
+  atomic_fetch_sub_explicit(&pulling, 1, memory_order_release);
+}
+
+/* Gives QUOTA_BATCH of w's spares (q of them) back, unless a puller took them. */
+static bool quota_take_batch(ep__worker *w, long q) {
+  if (quota_enter(w)) {
+    bool same = atomic_load_explicit(&w->quota, memory_order_relaxed) == q;
+    if (same) atomic_store_explicit(&w->quota, q - QUOTA_BATCH, memory_order_relaxed);
+    quota_leave(w);
+    return same;
+  }
+  return atomic_compare_exchange_strong_explicit(&w->quota, &q, q - QUOTA_BATCH,
+                                                 memory_order_relaxed, memory_order_relaxed);
 }
 
 /* One reservation for a new process, or false at the limit. */
 static bool count_in(ep__worker *w) {
   if (w && quota_take_own(w)) return true;
   if (w && reserve(QUOTA_BATCH)) {
-    atomic_fetch_add_explicit(&w->quota, QUOTA_BATCH - 1, memory_order_relaxed);
+    quota_add(w, QUOTA_BATCH - 1);
     return true;
   }
   if (reserve(1)) return true;
@@ -357,10 +415,8 @@ static void count_out(ep__worker *w) {
     atomic_fetch_sub_explicit(&RT->nprocs, 1, memory_order_relaxed);
     return;
   }
-  long q = atomic_fetch_add_explicit(&w->quota, 1, memory_order_relaxed) + 1;
-  if (q > 2 * QUOTA_BATCH &&
-      atomic_compare_exchange_strong_explicit(&w->quota, &q, q - QUOTA_BATCH, memory_order_relaxed,
-                                              memory_order_relaxed))
+  long q = quota_add(w, 1);
+  if (q > 2 * QUOTA_BATCH && quota_take_batch(w, q))
     atomic_fetch_sub_explicit(&RT->nprocs, QUOTA_BATCH, memory_order_relaxed);
 }
 

@@ -89,7 +89,8 @@ static inline void switch_in(ep__worker *w, ep__proc *p) {
  * rn_busy. They cannot both miss each other: an owner that sees a thief
  * uses atomic operations, a thief that sees the owner busy gives up until
  * the next look. Without membarrier the owner always uses atomics. */
-static bool rn_asym;
+bool ep__asym_fence;
+#define rn_asym ep__asym_fence
 
 static inline bool rn_enter(ep__worker *w) {
   if (EP_UNLIKELY(!rn_asym)) return false;
@@ -173,7 +174,9 @@ static bool handoff(ep__worker *w, ep__proc *p) {
   atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 #ifdef EP_ASAN
-  __sanitizer_start_switch_fiber(&p->asan_fake, ep__stack_lo(q->stack), ep__stack_usable(q->stack));
+  /* a dying process's stack is never resumed: it drops its fake frames */
+  __sanitizer_start_switch_fiber(p->intent == IN_EXIT ? NULL : &p->asan_fake, ep__stack_lo(q->stack),
+                                 ep__stack_usable(q->stack));
 #endif
 #ifdef EP_TSAN
   __tsan_switch_to_fiber(q->tsan_fiber, 0);
@@ -189,7 +192,7 @@ static bool handoff(ep__worker *w, ep__proc *p) {
 void ep__switch_out(ep__proc *p, int intent) {
   ep__worker *w = p->worker;
   p->intent = intent;
-  if (intent == IN_PARK && handoff(w, p)) return;
+  if ((intent == IN_PARK || (intent == IN_EXIT && !p->overflowed)) && handoff(w, p)) return;
 #ifdef EP_ASAN
   /* a stack that will not be resumed drops its fake frames */
   bool gone = intent == IN_EXIT || intent == IN_PARK_FREE;
@@ -444,15 +447,16 @@ static void publish_spawned(ep__worker *w) {
   if (has_more_than(w, 1)) maybe_wakep();
 }
 
-/* Completes the park of the process that handed its worker to us (see
- * handoff): now that its stack has been left, it may be parked, or run
- * again if something arrived meanwhile. */
+/* Completes the park or the death of the process that handed its worker
+ * to us (see handoff): now that its stack has been left, it may be parked,
+ * or run again if something arrived meanwhile; a dying one is buried. */
 static void finish_handoff(ep__worker *w) {
   ep__proc *prev = w->handoff;
   if (!prev) return;
   w->handoff = NULL;
   publish_spawned(w);
-  if (!ep__mq_markparked(prev)) ep__runq_put(w, prev, false);
+  if (prev->intent == IN_EXIT) ep__death(w, prev);
+  else if (!ep__mq_markparked(prev)) ep__runq_put(w, prev, false);
   /* a chain of handoffs never returns to the loop: quiescent states here */
   if ((++w->last_qs & 63) == 0) ep__quiescent(w);
 }
@@ -870,7 +874,7 @@ static int worker_launch(ep__worker *w) {
 }
 
 int ep__sched_start(int nthreads) {
-  rn_asym = ep__os_heavy_fence_init();
+  ep__asym_fence = ep__os_heavy_fence_init();
   RT->workers = calloc((size_t)(nthreads + EP_MAX_STANDINS), sizeof(ep__worker *));
   if (!RT->workers) return EP_ENOMEM;
   for (int i = 0; i < nthreads; i++) {
