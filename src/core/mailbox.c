@@ -129,7 +129,7 @@ static void depot_put(ep__msg *mag) {
   pthread_mutex_lock(&depot.lock);
   if (depot.n < DEPOT_MAX) {
     mag->inext = depot.mags;
-    depot.mags = mag;
+    __atomic_store_n(&depot.mags, mag, __ATOMIC_RELAXED);   /* read unlocked as a hint */
     depot.n++;
     mag = NULL;
   }
@@ -142,7 +142,7 @@ static ep__msg *depot_get(void) {
   pthread_mutex_lock(&depot.lock);
   ep__msg *mag = depot.mags;
   if (mag) {
-    depot.mags = mag->inext;
+    __atomic_store_n(&depot.mags, mag->inext, __ATOMIC_RELAXED);
     depot.n--;
   }
   pthread_mutex_unlock(&depot.lock);

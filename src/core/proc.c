@@ -146,7 +146,7 @@ static void pcb_put(ep__worker *w, ep__proc *p) {
     w->pcb_free = q->qnext;
     w->npcb--;
     q->qnext = RT->pcb_spare;
-    RT->pcb_spare = q;
+    __atomic_store_n(&RT->pcb_spare, q, __ATOMIC_RELAXED);   /* read unlocked as a hint */
   }
   pthread_mutex_unlock(&RT->chunk_lock);
 }
@@ -156,7 +156,7 @@ static bool pcb_refill(ep__worker *w) {
   pthread_mutex_lock(&RT->chunk_lock);
   for (int i = 0; i < PCB_CHUNK && RT->pcb_spare; i++) {
     ep__proc *q = RT->pcb_spare;
-    RT->pcb_spare = q->qnext;
+    __atomic_store_n(&RT->pcb_spare, q->qnext, __ATOMIC_RELAXED);
     q->qnext = w->pcb_free;
     w->pcb_free = q;
     w->npcb++;
