@@ -345,7 +345,24 @@ extern ep__rt ep__rt_g;
 /* ------------------------------------------------------- internal API -- */
 
 /* thread identity */
-ep__worker *ep__tls_worker(void);
+/* The calling thread's worker. A process may resume on another thread
+ * after any switch, so the compiler must never keep a thread-local address
+ * or value across one: on x86-64 each call reads %fs afresh in one asm
+ * statement (the compiler cannot reuse it), elsewhere it is a call that is
+ * never inlined. */
+extern __thread ep__worker *ep__tls_w __attribute__((tls_model("initial-exec")));
+#if defined(__x86_64__) && !defined(EP_SANITIZE_BUILD)
+#define EP__TLS_ASM 1
+static inline ep__worker *ep__tls_worker(void) {
+  ep__worker *w;
+  __asm__ volatile("movq ep__tls_w@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(w) :: "memory");
+  return w;
+}
+#else
+#define EP__TLS_ASM 0
+ep__worker *ep__tls_worker_slow(void);
+static inline ep__worker *ep__tls_worker(void) { return ep__tls_worker_slow(); }
+#endif
 void ep__set_tls_worker(ep__worker *w);
 static inline ep__proc *ep__self(void) {
   ep__worker *w = ep__tls_worker();

@@ -33,16 +33,18 @@
 
 ep__rt ep__rt_g;
 
-static __thread ep__worker *tls_worker;
+__thread ep__worker *ep__tls_w __attribute__((tls_model("initial-exec"), used, externally_visible));
 
-EP_NOINLINE ep__worker *ep__tls_worker(void) {
+#if !EP__TLS_ASM
+EP_NOINLINE ep__worker *ep__tls_worker_slow(void) {
   /* Not inlined: a process may resume on another thread, so the TLS
    * address must be recomputed at every call, never cached by a caller. */
-  ep__worker *w = tls_worker;
+  ep__worker *w = ep__tls_w;
   __asm__ volatile("" ::: "memory");
   return w;
 }
-void ep__set_tls_worker(ep__worker *w) { tls_worker = w; }
+#endif
+void ep__set_tls_worker(ep__worker *w) { ep__tls_w = w; }
 
 /* -------------------------------------------------------- fiber hooks -- */
 
