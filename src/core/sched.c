@@ -33,7 +33,13 @@
 
 ep__rt ep__rt_g;
 
-__thread ep__worker *ep__tls_w __attribute__((tls_model("initial-exec"), used, externally_visible));
+/* Named only inside asm (core.h): GCC's link-time optimiser must keep it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EP__ASM_VISIBLE __attribute__((used, externally_visible))
+#else
+#define EP__ASM_VISIBLE __attribute__((used))
+#endif
+__thread ep__worker *ep__tls_w __attribute__((tls_model("initial-exec"))) EP__ASM_VISIBLE;
 
 #if !EP__TLS_ASM
 EP_NOINLINE ep__worker *ep__tls_worker_slow(void) {
