@@ -160,6 +160,16 @@ static bool give_stack(ep__worker *w, ep__proc *p);
 static void publish_spawned(ep__worker *w);
 static void finish_handoff(ep__worker *w);
 
+/* q runs on w from now on, in place of the running process, which is left
+ * for finish_handoff to park (or bury). Counted as a switch (monitor). */
+static inline void take_over(ep__worker *w, ep__proc *p, ep__proc *q) {
+  w->handoff = p;
+  w->cur = q;
+  q->worker = w;
+  atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 /* A process that parks while its worker's runnext holds another switches
  * straight to it (one switch instead of two, no trip through the
  * scheduler loop). The park is then completed on the other side, by
@@ -176,11 +186,7 @@ static bool handoff(ep__worker *w, ep__proc *p) {
     ep__runq_put(w, q, true);   /* the scheduler sorts these out */
     return false;
   }
-  w->handoff = p;
-  w->cur = q;
-  q->worker = w;
-  atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  take_over(w, p, q);
 #ifdef EP_ASAN
   /* a dying process's stack is never resumed: it drops its fake frames */
   __sanitizer_start_switch_fiber(p->intent == IN_EXIT ? NULL : &p->asan_fake, ep__stack_lo(q->stack),
@@ -252,17 +258,13 @@ static ep__proc *chain_handler(ep__worker *w, ep__proc *p) {
   }
   q->stack = p->stack;
   p->stack = NULL;
-  q->worker = w;
-  w->cur = q;
-  atomic_store_explicit(&w->switches, atomic_load_explicit(&w->switches, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  p->intent = IN_PARK_FREE;
+  take_over(w, p, q);
 #ifdef EP_TSAN
   __tsan_switch_to_fiber(q->tsan_fiber, 0);
 #endif
-  publish_spawned(w);
-  /* after this p may run elsewhere, on a stack of its own */
-  if (!ep__mq_markparked(p)) ep__runq_put(w, p, false);
-  if ((++w->last_qs & 63) == 0) ep__quiescent(w);
+  /* parks p, which may then run elsewhere, on a stack of its own */
+  finish_handoff(w);
   return q;
 }
 
