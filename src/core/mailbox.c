@@ -310,8 +310,6 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
   ep__recv_release(p);
   ep__check_exit(p);
   ep__charge(p, 1);
-  uint64_t deadline = 0;
-  if (timeout_ms > 0) deadline = ep__os_now_ns() + (uint64_t)timeout_ms * 1000000u;
   p->recv_gen++;
   p->timed_out = false;
   ep__msg *prev = NULL;             /* last message looked at (NULL: none yet) */
@@ -337,9 +335,14 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
       m = nxt(m);
     }
     if (timeout_ms == 0 || p->timed_out) goto done;
-    /* no second clock read: a deadline already past (a long scan) makes
-     * the service thread fire the timer at once */
-    if (deadline && !p->timer) p->timer = ep__timer_recv(p, deadline, p->recv_gen);
+    /* The clock is read only when the process first has to wait: a
+     * receive that finds its message reads none. A timeout of a second or
+     * more (a gen_server call's 5 s) may fire a few ms late, never early,
+     * and takes the cheap clock. */
+    if (timeout_ms > 0 && !p->timer) {
+      uint64_t now = timeout_ms >= 1000 ? ep__os_now_late_ns() : ep__os_now_ns();
+      p->timer = ep__timer_recv(p, now + (uint64_t)timeout_ms * 1000000u, p->recv_gen);
+    }
     ep__switch_out(p, IN_PARK);
     ep__check_exit(p);
   }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * timer.c - timers and the service thread. One min-heap of deadlines under
- * a mutex holds receive timeouts and send_after timers; one service thread
- * sleeps until the earliest deadline, fires what is due, and every 5 ms
- * while any worker is busy runs the scheduler's monitor tick (stuck
- * workers, sched.c). When every worker is idle and no timer is pending it
- * sleeps without a deadline: an idle runtime uses no CPU. Owns the heap
- * and the timers in it; delivering into mailboxes is mailbox.c's.
+ * timer.c - timers and the service thread. Deadlines live in min-heaps,
+ * one per worker and one for foreign threads, each under its own mutex:
+ * a process arms and cancels its receive timeout on the heap of the worker
+ * it runs on, so gen_server calls on different workers never meet on a
+ * lock, and timer records are recycled through the heap's free list
+ * instead of malloc. One service thread sleeps until the earliest
+ * deadline of all heaps, fires what is due, and every 5 ms while any
+ * worker is busy runs the scheduler's monitor tick (stuck workers,
+ * sched.c). When every worker is idle and no timer is pending it sleeps
+ * without a deadline: an idle runtime uses no CPU. Owns the heaps and the
+ * timers in them; delivering into mailboxes is mailbox.c's.
  */
 #include <string.h>
 
@@ -14,119 +18,167 @@
 
 #define TICK_NS (5 * 1000000ull)
 #define FIRED ((size_t)-1)
+#define SPARE_MAX 256                 /* free records kept per heap */
 
 enum { TK_RECV, TK_SEND };
+
+typedef struct shard shard;
 
 typedef struct timer {
   uint64_t deadline;                /* monotonic ns */
   size_t idx;                       /* heap position, FIRED once popped */
+  shard *home;                      /* the heap it is (or was) in */
   int kind;
   uint32_t gen;                     /* TK_RECV: receive generation */
   ep_pid pid;
   ep__msg *msg;                     /* TK_SEND: the message to deliver */
   ep_ref ref;                       /* TK_SEND: the timer reference */
+  struct timer *next_spare;
 } timer;
 
-static struct {
-  pthread_mutex_t lock;
+struct shard {
+  _Alignas(64) pthread_mutex_t lock;
   timer **heap;
   size_t n, cap;
-  uint64_t sleep_until;             /* the service thread's current deadline (0: none) */
+  timer *spare;                     /* free records */
+  int nspare;
+};
+
+static struct {
+  shard *shards;
+  int nshards;                      /* workers' (nthreads + stand-ins), then the foreign one */
+  _Atomic uint64_t sleep_until;     /* the service thread's deadline; 0: awake, or no deadline */
+  _Atomic int sleeping;             /* 1 while sleep_until is meaningful */
   _Atomic uint32_t seq;             /* futex word: bumped to wake the service thread */
   _Atomic int deep;                 /* sleeping without monitor ticks */
   _Atomic int quit;
   pthread_t thread;
   bool running;
-} T = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} T;
 
 /* ----------------------------------------------------------------- heap -- */
 
-static void place(size_t i, timer *t) {
-  T.heap[i] = t;
+static void place(shard *s, size_t i, timer *t) {
+  s->heap[i] = t;
   t->idx = i;
 }
 
-static void sift_up(size_t i) {
-  timer *t = T.heap[i];
+static void sift_up(shard *s, size_t i) {
+  timer *t = s->heap[i];
   while (i > 0) {
     size_t up = (i - 1) / 2;
-    if (T.heap[up]->deadline <= t->deadline) break;
-    place(i, T.heap[up]);
+    if (s->heap[up]->deadline <= t->deadline) break;
+    place(s, i, s->heap[up]);
     i = up;
   }
-  place(i, t);
+  place(s, i, t);
 }
 
-static void sift_down(size_t i) {
-  timer *t = T.heap[i];
+static void sift_down(shard *s, size_t i) {
+  timer *t = s->heap[i];
   for (;;) {
     size_t c = 2 * i + 1;
-    if (c >= T.n) break;
-    if (c + 1 < T.n && T.heap[c + 1]->deadline < T.heap[c]->deadline) c++;
-    if (t->deadline <= T.heap[c]->deadline) break;
-    place(i, T.heap[c]);
+    if (c >= s->n) break;
+    if (c + 1 < s->n && s->heap[c + 1]->deadline < s->heap[c]->deadline) c++;
+    if (t->deadline <= s->heap[c]->deadline) break;
+    place(s, i, s->heap[c]);
     i = c;
   }
-  place(i, t);
+  place(s, i, t);
 }
 
-static bool heap_push(timer *t) {
-  if (T.n == T.cap) {
-    size_t cap = T.cap ? T.cap * 2 : 256;
-    timer **h = realloc(T.heap, cap * sizeof *h);
+static bool heap_push(shard *s, timer *t) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    timer **h = realloc(s->heap, cap * sizeof *h);
     if (!h) return false;
-    T.heap = h;
-    T.cap = cap;
+    s->heap = h;
+    s->cap = cap;
   }
-  place(T.n++, t);
-  sift_up(t->idx);
+  place(s, s->n++, t);
+  sift_up(s, t->idx);
   return true;
 }
 
-static void heap_remove(timer *t) {
+static void heap_remove(shard *s, timer *t) {
   size_t i = t->idx;
-  timer *last = T.heap[--T.n];
+  timer *last = s->heap[--s->n];
   t->idx = FIRED;
   if (last == t) return;
-  place(i, last);
-  sift_up(i);
-  sift_down(last->idx);
+  place(s, i, last);
+  sift_up(s, i);
+  sift_down(s, last->idx);
 }
 
-static void kick_locked(uint64_t deadline) {
-  if (T.sleep_until == 0 || deadline < T.sleep_until) {
+/* The heap of the calling thread's worker, or the foreign threads' one. */
+static shard *my_shard(ep__worker *w) {
+  return &T.shards[w ? w->index : T.nshards - 1];
+}
+
+/* A record from s's free list or from malloc; s is locked. */
+static timer *timer_get(shard *s) {
+  timer *t = s->spare;
+  if (t) {
+    s->spare = t->next_spare;
+    s->nspare--;
+    memset(t, 0, sizeof *t);
+  } else if (!(t = calloc(1, sizeof *t))) {
+    abort();
+  }
+  t->home = s;
+  return t;
+}
+
+static void timer_put(shard *s, timer *t) {
+  if (s->nspare >= SPARE_MAX) {
+    free(t);
+    return;
+  }
+  t->next_spare = s->spare;
+  s->spare = t;
+  s->nspare++;
+}
+
+/* Called after t went into the heap: wakes the service thread if it
+ * sleeps past t. While it is awake (sleeping = 0) it will look at every
+ * heap again before sleeping: bumping seq alone makes it do so (its
+ * futex wait returns at once), without a system call. */
+static void kick(uint64_t deadline) {
+  /* seq_cst: pairs with the service thread's stores to sleeping */
+  if (!atomic_load_explicit(&T.sleeping, memory_order_seq_cst)) {
+    atomic_fetch_add_explicit(&T.seq, 1, memory_order_release);
+    return;
+  }
+  uint64_t until = atomic_load_explicit(&T.sleep_until, memory_order_relaxed);
+  if (until == 0 || deadline < until) {
     atomic_fetch_add_explicit(&T.seq, 1, memory_order_release);
     ep__os_wake(&T.seq, 1);
   }
 }
 
-static bool add(timer *t) {
-  pthread_mutex_lock(&T.lock);
-  bool ok = heap_push(t);
-  if (ok && t->idx == 0) kick_locked(t->deadline);
-  pthread_mutex_unlock(&T.lock);
-  return ok;
-}
-
 /* ---------------------------------------------------------- receive timers -- */
 
 void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen) {
-  timer *t = calloc(1, sizeof *t);
-  if (!t) abort();
+  shard *s = my_shard(p->worker);
+  pthread_mutex_lock(&s->lock);
+  timer *t = timer_get(s);
   t->deadline = deadline_ns;
   t->kind = TK_RECV;
   t->gen = gen;
   t->pid = ep__pid(p);
-  if (!add(t)) abort();
+  if (!heap_push(s, t)) abort();
+  pthread_mutex_unlock(&s->lock);
+  kick(deadline_ns);
   return t;
 }
 
 void ep__timer_cancel_recv(void *tv) {
   timer *t = tv;
-  pthread_mutex_lock(&T.lock);
-  if (t->idx != FIRED) heap_remove(t);
-  pthread_mutex_unlock(&T.lock);
-  free(t);   /* a receive timer is its process's, fired or not */
+  shard *s = t->home;
+  pthread_mutex_lock(&s->lock);
+  if (t->idx != FIRED) heap_remove(s, t);
+  timer_put(s, t);   /* a receive timer is its process's, fired or not */
+  pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------ send_after -- */
@@ -134,40 +186,46 @@ void ep__timer_cancel_recv(void *tv) {
 ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ep__worker *w = ep__tls_worker();
   ep_ref ref = ep__make_ref(w);
-  timer *t = calloc(1, sizeof *t);
   ep__msg *m = ep__msg_copy(msg);
-  if (!t || !m) abort();
-  t->deadline = ep__os_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
+  if (!m) abort();
+  uint64_t deadline = ep__os_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
+  shard *s = my_shard(w);
+  pthread_mutex_lock(&s->lock);
+  timer *t = timer_get(s);
+  t->deadline = deadline;
   t->kind = TK_SEND;
   t->pid = pid;
   t->msg = m;
   t->ref = ref;
-  if (!add(t)) abort();
+  if (!heap_push(s, t)) abort();
+  pthread_mutex_unlock(&s->lock);
+  kick(deadline);
   return ref;
 }
 
 static long timer_op(const ep_ref *ref, bool cancel) {
-  long left = EP_ENOTFOUND;
-  timer *found = NULL;
-  pthread_mutex_lock(&T.lock);
-  for (size_t i = 0; i < T.n; i++) {
-    timer *t = T.heap[i];
-    if (t->kind == TK_SEND && ep_ref_eq(&t->ref, ref)) {
-      uint64_t now = ep__os_now_ns();
-      left = t->deadline > now ? (long)((t->deadline - now + 999999u) / 1000000u) : 0;
-      if (cancel) {
-        heap_remove(t);
-        found = t;
+  for (int k = 0; k < T.nshards; k++) {
+    shard *s = &T.shards[k];
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n; i++) {
+      timer *t = s->heap[i];
+      if (t->kind == TK_SEND && ep_ref_eq(&t->ref, ref)) {
+        uint64_t now = ep__os_now_ns();
+        long left = t->deadline > now ? (long)((t->deadline - now + 999999u) / 1000000u) : 0;
+        ep__msg *m = NULL;
+        if (cancel) {
+          heap_remove(s, t);
+          m = t->msg;
+          timer_put(s, t);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (m) ep__msg_free(m);
+        return left;
       }
-      break;
     }
+    pthread_mutex_unlock(&s->lock);
   }
-  pthread_mutex_unlock(&T.lock);
-  if (found) {
-    ep__msg_free(found->msg);
-    free(found);
-  }
-  return left;
+  return EP_ENOTFOUND;
 }
 
 long ep_cancel_timer(const ep_ref *timer_ref) { return timer_op(timer_ref, true); }
@@ -204,35 +262,45 @@ static void fire(due d) {
   if (d.msg) ep__msg_free(d.msg);
 }
 
+/* Fires what is due on s; returns s's earliest pending deadline (0: none). */
+static uint64_t fire_due(shard *s, uint64_t now) {
+  for (;;) {
+    pthread_mutex_lock(&s->lock);
+    timer *t = s->n && s->heap[0]->deadline <= now ? s->heap[0] : NULL;
+    due d = {0};
+    if (t) {
+      heap_remove(s, t);
+      d = (due){t->kind, t->gen, t->pid, t->msg};
+      if (t->kind == TK_SEND) timer_put(s, t);
+    }
+    uint64_t next = s->n ? s->heap[0]->deadline : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (!t) return next;
+    fire(d);
+  }
+}
+
 static void *service_main(void *arg) {
   (void)arg;
   uint64_t next_tick = ep__os_now_ns() + TICK_NS;
   while (!atomic_load_explicit(&T.quit, memory_order_acquire)) {
+    /* awake: adders bump seq instead of waking us (see kick) */
+    atomic_store_explicit(&T.sleeping, 0, memory_order_seq_cst);
     uint32_t seq = atomic_load_explicit(&T.seq, memory_order_acquire);
     uint64_t now = ep__os_now_ns();
-    for (;;) {
-      pthread_mutex_lock(&T.lock);
-      timer *t = T.n && T.heap[0]->deadline <= now ? T.heap[0] : NULL;
-      due d = {0};
-      if (t) {
-        heap_remove(t);
-        d = (due){t->kind, t->gen, t->pid, t->msg};
-        if (t->kind == TK_SEND) free(t);
-      }
-      pthread_mutex_unlock(&T.lock);
-      if (!t) break;
-      fire(d);
+    uint64_t until = 0;
+    for (int k = 0; k < T.nshards; k++) {
+      uint64_t next = fire_due(&T.shards[k], now);
+      if (next && (!until || next < until)) until = next;
     }
     if (now >= next_tick) {
       ep__monitor_tick(now);
       next_tick = now + TICK_NS;
     }
     bool idle = ep__all_idle();
-    pthread_mutex_lock(&T.lock);
-    uint64_t until = T.n ? T.heap[0]->deadline : 0;
     if (!idle && (!until || next_tick < until)) until = next_tick;
-    T.sleep_until = until;
-    pthread_mutex_unlock(&T.lock);
+    atomic_store_explicit(&T.sleep_until, until, memory_order_relaxed);
+    atomic_store_explicit(&T.sleeping, 1, memory_order_seq_cst);
     if (idle) atomic_store_explicit(&T.deep, 1, memory_order_seq_cst);
     /* recheck after announcing deep sleep: a worker may have just woken */
     if (idle && !ep__all_idle()) {
@@ -256,8 +324,14 @@ void ep__service_kick(void) {
 }
 
 int ep__service_start(void) {
+  T.nshards = RT->nthreads + EP_MAX_STANDINS + 1;
+  T.shards = aligned_alloc(64, sizeof(shard) * (size_t)T.nshards);
+  if (!T.shards) return EP_ENOMEM;
+  memset(T.shards, 0, sizeof(shard) * (size_t)T.nshards);
+  for (int k = 0; k < T.nshards; k++) pthread_mutex_init(&T.shards[k].lock, NULL);
   atomic_store_explicit(&T.quit, 0, memory_order_relaxed);
   atomic_store_explicit(&T.deep, 0, memory_order_relaxed);
+  atomic_store_explicit(&T.sleeping, 0, memory_order_relaxed);
   ep__monitor_reset();
   if (pthread_create(&T.thread, NULL, service_main, NULL) != 0) return EP_ENOMEM;
   T.running = true;
@@ -271,15 +345,22 @@ void ep__service_stop(void) {
   ep__os_wake(&T.seq, 1);
   pthread_join(T.thread, NULL);
   T.running = false;
-  pthread_mutex_lock(&T.lock);
-  for (size_t i = 0; i < T.n; i++) {
-    /* every process is gone, so receive timers are orphans too */
-    if (T.heap[i]->msg) ep__msg_free(T.heap[i]->msg);
-    free(T.heap[i]);
+  for (int k = 0; k < T.nshards; k++) {
+    shard *s = &T.shards[k];
+    for (size_t i = 0; i < s->n; i++) {
+      /* every process is gone, so receive timers are orphans too */
+      if (s->heap[i]->msg) ep__msg_free(s->heap[i]->msg);
+      free(s->heap[i]);
+    }
+    while (s->spare) {
+      timer *t = s->spare;
+      s->spare = t->next_spare;
+      free(t);
+    }
+    free(s->heap);
+    pthread_mutex_destroy(&s->lock);
   }
-  free(T.heap);
-  T.heap = NULL;
-  T.n = T.cap = 0;
-  T.sleep_until = 0;
-  pthread_mutex_unlock(&T.lock);
+  free(T.shards);
+  T.shards = NULL;
+  T.nshards = 0;
 }

@@ -21,6 +21,9 @@ void ep__os_wait_until(_Atomic uint32_t *word, uint32_t expect, uint64_t deadlin
 void ep__os_wake(_Atomic uint32_t *word, int n);
 
 uint64_t ep__os_now_ns(void);                 /* monotonic clock */
+/* The monotonic clock read cheaply: never earlier than ep__os_now_ns, at
+ * most a few ms later. For deadlines that may be a little late. */
+uint64_t ep__os_now_late_ns(void);
 int ep__os_ncpu(void);                        /* CPUs this process may use */
 
 /* Reserves n bytes of read-write memory that costs nothing until touched;

@@ -102,6 +102,58 @@ SPEC(timers, timer_to_dead_process_dropped) {
   EXPECT(nothing_arrives(50));
 }
 
+/* A timer owner: sets a timer to the test process, sends its reference
+ * there, then waits in a timed receive of its own (armed on the heap of
+ * the worker it runs on) until told to stop. */
+static void timer_owner(ep_term arg) {
+  ep_pid test = pid_of(ep_tuple_elem(arg, 0));
+  int64_t i;
+  ep_get_int(ep_tuple_elem(arg, 1), &i);
+  ep_smallterm s;
+  ep_ref t = ep_send_after(150, test, ep_int_term(&s, i));
+  ep_send_fmt(test, "{timer, ~L, ~r}", (long long)i, &t);
+  ep_term m;
+  while (ep_receive_any(&m, 5000) == 0 && !ep_is_atom(m, ep_atom_of("stop"))) {}
+}
+
+/* Test timers set by processes on every worker and cancelled by another
+ * process: each heap finds its own timers, a cancelled one never fires,
+ * the others fire once each, and the owners' own timed receives are
+ * cancelled as they end. */
+SPEC_T(timers, cancel_from_another_process_any_worker, 4, 0) {
+  enum { N = 64 };
+  ep_pid owners[N];
+  for (int i = 0; i < N; i++) {
+    owners[i] = ep_spawn(timer_owner, T("{~p, ~i}", ep_self(), i));
+  }
+  ep_pattern *p;
+  ep_pattern_compile(&p, "{timer, I::int, T}", NULL);
+  int cancelled = 0;
+  for (int i = 0; i < N; i++) {
+    EXPECT(ep_receive(EP_INFINITY, p) == 0);
+    int64_t k;
+    ep_get_int(ep_var(0), &k);
+    ep_ref t;
+    EXPECT(ep_get_ref(ep_var(1), &t) == 0);
+    if (k % 2 == 0) {
+      long left = ep_cancel_timer(&t);
+      EXPECT(left > 0 && left <= 150);
+      cancelled++;
+    }
+  }
+  ep_pattern_free(p);
+  bool seen[N] = {0};
+  for (int n = 0; n < N - cancelled; n++) {
+    ep_term m = recv_any(EP_INFINITY);
+    int64_t k = -1;
+    EXPECT(ep_get_int(m, &k) == 0);
+    EXPECT(k >= 0 && k < N && k % 2 == 1 && !seen[k]);
+    if (k >= 0 && k < N) seen[k] = true;
+  }
+  EXPECT(nothing_arrives(100));
+  for (int i = 0; i < N; i++) ep_send(owners[i], A("stop"));
+}
+
 /* Test that a timer message is a copy: the caller may free its term at
  * once (R14). */
 SPEC(timers, timer_message_is_a_copy) {

@@ -305,6 +305,19 @@ SPEC(receive, R18_after_never_early_and_keeps_non_matching) {
   EXPECT_M(recv_any(0), "unrelated");
 }
 
+/* Test the same for a timeout of a second or more, whose deadline comes
+ * from the cheaper, coarser clock: it may be a little late, never early
+ * (R18). */
+SPEC(receive, R18_long_after_never_early) {
+  ep_pattern *p;
+  ep_pattern_compile(&p, "never", NULL);
+  uint64_t t0 = now_ms();
+  EXPECT(ep_receive(1000, p) == EP_ETIMEOUT);
+  uint64_t took = now_ms() - t0;
+  EXPECT(took >= 1000);
+  ep_pattern_free(p);
+}
+
 static void pester(ep_term target) {
   ep_term m;
   for (;;) {
