@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the whole suite against a build folder: each layer's Check binary,
-# then the round trip against a real Erlang, then the example programs'
-# checks. The closing line adds up every check: "tests: N passed, M failed".
+# Runs the whole suite against a build folder: each layer's Check binary
+# (and the context switch alone), then the round trip against a real
+# Erlang, then the AArch64 context switch under qemu, then the example
+# programs' checks. The closing line adds up every check: "tests: N passed, M failed".
 set -u
 build=${1:-build}
 passed=0 failed=0 status=0
@@ -31,6 +32,7 @@ for t in "$build"/tests/test_*; do
 done
 if command -v escript >/dev/null; then run erlang-roundtrip tests/erl/run.sh "$build"
 else echo "!! erlang-roundtrip needs escript (make deps)"; status=1; failed=$((failed + 1)); fi
+run switch-aarch64 tools/cross_test.sh "$build"
 run examples tests/examples.sh "$build"
 echo
 echo "tests: $passed passed, $failed failed"

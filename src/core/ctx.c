@@ -28,9 +28,10 @@ void *ep__ctx_init(void *top, void (*entry)(void *), void *arg) {
   memcpy(&a[-7], csr, 8);
   return &a[-7];
 #elif defined(__aarch64__)
-  /* 160-byte frame: x19..x28, x29, x30, d8..d15 (see switch.S). */
-  uint64_t *f = (uint64_t *)(t - 160);
-  memset(f, 0, 160);
+  /* 176-byte frame: x19..x28, x29, x30, d8..d15, FPCR (see switch.S);
+   * FPCR 0 is the default: round to nearest, no flush-to-zero. */
+  uint64_t *f = (uint64_t *)(t - 176);
+  memset(f, 0, 176);
   f[0] = (uint64_t)(uintptr_t)entry;          /* x19 */
   f[1] = (uint64_t)(uintptr_t)arg;            /* x20 */
   f[11] = (uint64_t)(uintptr_t)ep__ctx_start; /* x30 */

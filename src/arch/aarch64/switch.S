@@ -5,8 +5,11 @@
  *
  * Callee-saved by AAPCS64: x19-x28, the frame pointer x29, the link
  * register x30 (our return address), sp, and the low 64 bits of v8-v15
- * (d8-d15). The frame is 160 bytes, keeping sp 16-byte aligned as the
- * architecture requires for every sp-relative access.
+ * (d8-d15). FPCR (rounding mode, flush-to-zero) is process state too, as
+ * MXCSR and the x87 control word are on x86-64: saved with them, a process
+ * that changes its rounding mode never changes another's. The frame is 176
+ * bytes, keeping sp 16-byte aligned as the architecture requires for every
+ * sp-relative access.
  */
         .text
 
@@ -14,7 +17,7 @@
         .globl  ep__ctx_switch
         .type   ep__ctx_switch, %function
 ep__ctx_switch:
-        sub     sp, sp, #160
+        sub     sp, sp, #176
         stp     x19, x20, [sp, #0]
         stp     x21, x22, [sp, #16]
         stp     x23, x24, [sp, #32]
@@ -25,6 +28,8 @@ ep__ctx_switch:
         stp     d10, d11, [sp, #112]
         stp     d12, d13, [sp, #128]
         stp     d14, d15, [sp, #144]
+        mrs     x9, fpcr
+        str     x9, [sp, #160]
         mov     x9, sp
         str     x9, [x0]
         mov     sp, x1
@@ -38,7 +43,9 @@ ep__ctx_switch:
         ldp     d10, d11, [sp, #112]
         ldp     d12, d13, [sp, #128]
         ldp     d14, d15, [sp, #144]
-        add     sp, sp, #160
+        ldr     x9, [sp, #160]
+        msr     fpcr, x9
+        add     sp, sp, #176
         ret
         .size   ep__ctx_switch, .-ep__ctx_switch
 
