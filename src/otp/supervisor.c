@@ -811,8 +811,11 @@ static int decode(ep_term r, ep_pid *pid, ep_term *reason) {
 
 int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec, ep_pid *pid,
                               ep_term *reason) {
+  /* on the stack (unless the args are big): a caller killed while it
+   * waits for the supervisor leaves nothing behind */
+  uint8_t buf[512];
   ep_build b;
-  ep_b_init(&b);
+  ep_b_init_buf(&b, buf, sizeof buf);
   ep_b_tuple(&b);
   ep_b_atom_name(&b, spec->id);
   ep_b_fun(&b, (ep_fn)spec->start);
@@ -824,10 +827,11 @@ int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec, ep_pid *
   ep_b_int(&b, spec->shutdown);
   ep_b_int(&b, spec->type);
   ep_b_end(&b);
-  ep_term cs = ep__b_done(&b);
-  ep_b_free(&b);
+  ep_term cs = ep_b_peek(&b);
+  if (!cs)
+    abort();                      /* fixed shape: only ENOMEM gets here */
   ep_term r = sup_call_x(sup, ep__A.start_child, cs);
-  ep_term_free(cs);
+  ep_b_free(&b);
   return decode(r, pid, reason);
 }
 

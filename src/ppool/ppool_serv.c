@@ -185,14 +185,13 @@ static ep_gs_ret init(ep_term arg, void **state) {
   s->start = ep_term_dup(ep_list_head(l));
   ep_get_pid(ep_list_head(ep_list_tail(l)), &s->sup);
   *state = s;
-  /* Trapping exits (the chapter's server does not) makes a pool shutdown
-   * run terminate, which frees the queue: C has no GC to do it. Killed in
-   * the middle of starting a worker (a call), the server would also leak
-   * that call's request. The link to the worker supervisor keeps its
-   * meaning in handle_info. */
-  ep_trap_exit(true);
   /* Starting the worker supervisor here would deadlock: our supervisor is
-   * waiting for this init (R46). The message is the first we handle (R13). */
+   * waiting for this init (R46). The message is the first we handle (R13).
+   * Until it is attached the server does not trap exits, as in the
+   * chapter: a pool stopped meanwhile finds it waiting on that very
+   * supervisor, and shuts it down at once (if the server trapped, the
+   * supervisor would wait for it, and it for the supervisor, until the
+   * shutdown time ran out and it was killed). `release` frees the state. */
   ep_send_fmt(ep_self(), "'$init_worker_sup'");
   return ep_init_ok();
 }
@@ -283,14 +282,26 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
   } else if (ep_match(p_init, msg)) {
     ep_child_spec spec = {.id = "worker_sup", .start = ep__ppool_worker_sup_start_link,
                           .restart = EP_TEMPORARY, .shutdown = 10000, .type = EP_SUPERVISOR};
-    ep_term args;
-    ep_format(&args, "[~t]", s->start);
-    spec.args = args;
-    int rc = ep_supervisor_start_child(ep_srv(s->sup), &spec, &s->wsup, NULL);
-    ep_term_free(args);
+    /* on the stack: a shutdown during the call leaves nothing behind */
+    uint8_t buf[256];
+    ep_build b;
+    ep_b_init_buf(&b, buf, sizeof buf);
+    ep_b_list(&b);
+    ep_b_term(&b, s->start);
+    ep_b_end(&b);
+    spec.args = ep_b_peek(&b);
+    int rc = spec.args ? ep_supervisor_start_child(ep_srv(s->sup), &spec, &s->wsup, NULL)
+                       : EP_ENOMEM;
+    ep_b_free(&b);
     if (rc != 0)
       return ep_stop_atom(ep_atom_of("no_worker_sup"));
     ep_link(s->wsup);
+    /* From now on trapping exits (the chapter's server does not) makes a
+     * pool shutdown run terminate, which frees the queue, and a shutdown
+     * never kills the server in the middle of starting a worker (a call
+     * whose request it would leak). The link to the worker supervisor
+     * keeps its meaning in handle_info. */
+    ep_trap_exit(true);
   }
   return ep_noreply();
 }

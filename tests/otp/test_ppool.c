@@ -130,6 +130,26 @@ OTP_TEST(ppool, R79_stop_pool) {
   ck_assert_int_eq(ep_ppool_stop(), 0);
 }
 
+/* Test stop_pool at once after start_pool, again and again: the server,
+ * maybe still attaching its worker supervisor (a call to the supervisor
+ * that is stopping it), exits shutdown, not killed after its shutdown
+ * time (R79). */
+OTP_TEST(ppool, R79_stop_pool_while_starting) {
+  ep_pid sup, pool;
+  ck_assert_int_eq(ep_ppool_start_link(&sup), 0);
+  for (int i = 0; i < 10; i++) {
+    ep_ppool_opts o = {2, 0};
+    ck_assert_int_eq(ep_ppool_start_pool_opts(A("nagger"), &o, ep_ppool_nagger_start_link, NULL,
+                                              &pool), 0);
+    ep_pid serv = ep_whereis(A("nagger"));
+    ep_ref m = ep_monitor(serv);
+    (void)m;
+    ck_assert_int_eq(ep_ppool_stop_pool(A("nagger")), 0);
+    ot_expect("{'DOWN', _, process, _, shutdown}");
+  }
+  ck_assert_int_eq(ep_ppool_stop(), 0);
+}
+
 static void linked_starter(ep_term parent) {
   ep_pid p;
   ep_get_pid(parent, &p);
