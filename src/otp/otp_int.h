@@ -55,6 +55,10 @@ ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site 
 
 /* The same, taking req (a heap term): freed whatever happens. */
 ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
+/* The same for a request in builder b (on the caller's stack when it
+ * fits: a caller killed while it waits then leaves nothing behind); frees
+ * b on every path. */
+ep_term ep__gen_call_build(ep_server s, ep_build *b, long timeout_ms, ep__call_site site);
 
 /* Exits with `reason`, which the caller owns (a heap term): the reason is
  * parked in the caller's own mailbox first, so nothing is leaked. */

@@ -763,8 +763,11 @@ int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
 static const ep__call_site sup_site = {EP_A_gen_server, true};
 
 static ep_term sup_call_x(ep_server sup, ep_atom op, ep_term arg) {
+  /* on the stack when it fits: a pool server shut down while it waits
+   * for its supervisor leaves nothing behind */
+  uint8_t buf[512];
   ep_build b;
-  ep_b_init(&b);
+  ep_b_init_buf(&b, buf, sizeof buf);
   if (arg) {
     ep_b_tuple(&b);
     ep_b_atom(&b, op);
@@ -773,9 +776,7 @@ static ep_term sup_call_x(ep_server sup, ep_atom op, ep_term arg) {
   } else {
     ep_b_atom(&b, op);
   }
-  ep_term req = ep__b_done(&b);
-  ep_b_free(&b);
-  return ep__gen_call_take(sup, req, EP_INFINITY, sup_site);
+  return ep__gen_call_build(sup, &b, EP_INFINITY, sup_site);
 }
 
 /* Reads {ok, Pid | undefined} / {error, E} / ok. */
