@@ -347,6 +347,8 @@ void ep__service_stop(void) {
   T.running = false;
   for (int k = 0; k < T.nshards; k++) {
     shard *s = &T.shards[k];
+    /* the workers still run (idle): their last changes are seen through the lock */
+    pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->n; i++) {
       /* every process is gone, so receive timers are orphans too */
       if (s->heap[i]->msg) ep__msg_free(s->heap[i]->msg);
@@ -358,6 +360,7 @@ void ep__service_stop(void) {
       free(t);
     }
     free(s->heap);
+    pthread_mutex_unlock(&s->lock);
     pthread_mutex_destroy(&s->lock);
   }
   free(T.shards);
