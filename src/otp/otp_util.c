@@ -170,29 +170,30 @@ ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site 
   ep__exit_owned(call_reason(rc, out, s, req, timeout_ms, site));
 }
 
+/* The call, then req's storage released (b freed, or req itself if b is
+ * NULL) whatever happens: before the exit on failure, as the reason is
+ * built from req. */
+static ep_term call_release(ep_server s, ep_term req, ep_build *b, long timeout_ms,
+                            ep__call_site site) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  ep_term why = rc ? call_reason(rc, out, s, req, timeout_ms, site) : NULL;
+  if (b)
+    ep_b_free(b);
+  else
+    ep_term_free(req);
+  if (rc)
+    ep__exit_owned(why);
+  return out;
+}
+
 ep_term ep__gen_call_build(ep_server s, ep_build *b, long timeout_ms, ep__call_site site) {
   ep_term req = ep_b_peek(b);
   if (!req)
     abort();                      /* fixed shapes: only ENOMEM gets here */
-  ep_term out = NULL;
-  int rc = ep__gen_call(s, req, timeout_ms, &out);
-  if (rc == 0) {
-    ep_b_free(b);
-    return out;
-  }
-  ep_term why = call_reason(rc, out, s, req, timeout_ms, site);
-  ep_b_free(b);
-  ep__exit_owned(why);
+  return call_release(s, req, b, timeout_ms, site);
 }
 
 ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
-  ep_term out = NULL;
-  int rc = ep__gen_call(s, req, timeout_ms, &out);
-  if (rc == 0) {
-    ep_term_free(req);
-    return out;
-  }
-  ep_term why = call_reason(rc, out, s, req, timeout_ms, site);
-  ep_term_free(req);
-  ep__exit_owned(why);
+  return call_release(s, req, NULL, timeout_ms, site);
 }

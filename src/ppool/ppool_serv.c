@@ -271,8 +271,11 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
   ep_pid from;
   ep_term why;
   if (ep_match(p_exit, msg, &from, &why)) {
-    if (ep_pid_eq(from, s->wsup))            /* as the link would have: go with it */
+    if (ep_pid_eq(from, s->wsup)) {          /* as the link would have: go with it */
+      if (ep_is_atom(why, EP_A_noproc))      /* gone before we linked: a pool stop */
+        return ep_stop_atom(EP_A_shutdown);
       return ep_stop_term(why);
+    }
   } else if (ep_match(p_down, msg, &ref)) {
     if (refs_take(s, &ref)) {
       s->running--;
@@ -295,13 +298,15 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
     ep_b_free(&b);
     if (rc != 0)
       return ep_stop_atom(ep_atom_of("no_worker_sup"));
-    ep_link(s->wsup);
     /* From now on trapping exits (the chapter's server does not) makes a
      * pool shutdown run terminate, which frees the queue, and a shutdown
      * never kills the server in the middle of starting a worker (a call
      * whose request it would leak). The link to the worker supervisor
-     * keeps its meaning in handle_info. */
+     * keeps its meaning in handle_info; trapping before linking, a worker
+     * supervisor already stopped (the pool is stopping) is an
+     * {'EXIT', W, noproc} message, not a crash. */
     ep_trap_exit(true);
+    ep_link(s->wsup);
   }
   return ep_noreply();
 }
