@@ -42,14 +42,15 @@ uint64_t ep__os_now_ns(void) {
  * 19 ns) but lags it by up to its resolution: adding the resolution gives
  * a time that is never earlier than now. */
 uint64_t ep__os_now_late_ns(void) {
-  static _Atomic uint64_t res;   /* 0: not asked yet */
+  static _Atomic uint64_t res;   /* 0: not asked yet; UINT64_MAX: no usable coarse clock */
   uint64_t r = atomic_load_explicit(&res, memory_order_relaxed);
   struct timespec ts;
   if (!r) {
     r = clock_getres(CLOCK_MONOTONIC_COARSE, &ts) == 0 ? (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec : 0;
-    if (!r || r > 100000000u) return ep__os_now_ns();   /* no usable coarse clock */
+    if (!r || r > 100000000u) r = UINT64_MAX;
     atomic_store_explicit(&res, r, memory_order_relaxed);
   }
+  if (r == UINT64_MAX) return ep__os_now_ns();
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + r;
 }

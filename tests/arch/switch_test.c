@@ -37,7 +37,7 @@ static void check(int ok, const char *what) {
 
 /* Loads base+i into callee-saved register i (integer, then floating
  * point), switches from *from to *to, and stores what the registers hold
- * afterwards into sw_got. Returns how many registers it checks. */
+ * afterwards into sw_got. CHECKED_REGS is how many it loads. */
 #if defined(__aarch64__)
 #define SWITCH_WITH_VALUES(base, from, to)                                              \
   __asm__ volatile(                                                                     \
