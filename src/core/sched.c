@@ -71,17 +71,37 @@ void ep__fiber_destroy(ep__proc *p) {
 #endif
 }
 
-static inline void switch_in(ep__worker *w, ep__proc *p) {
+/* Every change of stack, told to the sanitizers: ASan keeps a fake stack
+ * per stack (`fake`, the one we leave; `gone` if it is never resumed, so
+ * its fake frames are dropped) and must know the bounds [lo, lo + size) of
+ * the stack we go to; TSan switches to that stack's fiber. The arguments
+ * name fields that exist only in sanitizer builds, so without them these
+ * expand to the bare switch and the arguments are never compiled. */
 #ifdef EP_ASAN
-  __sanitizer_start_switch_fiber(&w->asan_fake, ep__stack_lo(p->stack), ep__stack_usable(p->stack));
+#define ASAN_START(fake, gone, lo, size) __sanitizer_start_switch_fiber((gone) ? NULL : (fake), lo, size)
+#define ASAN_FINISH(fake) __sanitizer_finish_switch_fiber(*(fake), NULL, NULL)
+#define ASAN_FINISH_FRESH() __sanitizer_finish_switch_fiber(NULL, NULL, NULL)   /* first run */
+#else
+#define ASAN_START(fake, gone, lo, size) ((void)0)
+#define ASAN_FINISH(fake) ((void)0)
+#define ASAN_FINISH_FRESH() ((void)0)
 #endif
 #ifdef EP_TSAN
-  __tsan_switch_to_fiber(p->tsan_fiber, 0);
+#define TSAN_SWITCH(fiber) __tsan_switch_to_fiber(fiber, 0)
+#else
+#define TSAN_SWITCH(fiber) ((void)0)
 #endif
-  ep__ctx_switch(&w->sched_sp, p->sp);
-#ifdef EP_ASAN
-  __sanitizer_finish_switch_fiber(w->asan_fake, NULL, NULL);
-#endif
+#define SWITCH_STACKS(save_sp, to_sp, fake, gone, lo, size, fiber) \
+  do {                                                             \
+    ASAN_START(fake, gone, lo, size);                              \
+    TSAN_SWITCH(fiber);                                            \
+    ep__ctx_switch(save_sp, to_sp);                                \
+    ASAN_FINISH(fake);                                             \
+  } while (0)
+
+static inline void switch_in(ep__worker *w, ep__proc *p) {
+  SWITCH_STACKS(&w->sched_sp, p->sp, &w->asan_fake, false, ep__stack_lo(p->stack),
+                ep__stack_usable(p->stack), p->tsan_fiber);
 }
 
 /* ------------------------------------------------------------ runnext -- */
@@ -187,18 +207,9 @@ static bool handoff(ep__worker *w, ep__proc *p) {
     return false;
   }
   take_over(w, p, q);
-#ifdef EP_ASAN
-  /* a dying process's stack is never resumed: it drops its fake frames */
-  __sanitizer_start_switch_fiber(p->intent == IN_EXIT ? NULL : &p->asan_fake, ep__stack_lo(q->stack),
-                                 ep__stack_usable(q->stack));
-#endif
-#ifdef EP_TSAN
-  __tsan_switch_to_fiber(q->tsan_fiber, 0);
-#endif
-  ep__ctx_switch(&p->sp, q->sp);
-#ifdef EP_ASAN
-  __sanitizer_finish_switch_fiber(p->asan_fake, NULL, NULL);
-#endif
+  /* a dying process's stack is never resumed */
+  SWITCH_STACKS(&p->sp, q->sp, &p->asan_fake, p->intent == IN_EXIT, ep__stack_lo(q->stack),
+                ep__stack_usable(q->stack), q->tsan_fiber);
   finish_handoff(p->worker);
   return true;
 }
@@ -207,19 +218,10 @@ void ep__switch_out(ep__proc *p, int intent) {
   ep__worker *w = p->worker;
   p->intent = intent;
   if ((intent == IN_PARK || (intent == IN_EXIT && !p->overflowed)) && handoff(w, p)) return;
-#ifdef EP_ASAN
-  /* a stack that will not be resumed drops its fake frames */
-  bool gone = intent == IN_EXIT || intent == IN_PARK_FREE;
-  __sanitizer_start_switch_fiber(gone ? NULL : &p->asan_fake, w->tstack_lo, w->tstack_size);
-#endif
-#ifdef EP_TSAN
-  __tsan_switch_to_fiber(w->tsan_fiber, 0);
-#endif
-  ep__ctx_switch(&p->sp, w->sched_sp);
+  /* a dying process's stack, or a parked handler's, is never resumed */
+  SWITCH_STACKS(&p->sp, w->sched_sp, &p->asan_fake, intent == IN_EXIT || intent == IN_PARK_FREE,
+                w->tstack_lo, w->tstack_size, w->tsan_fiber);
   /* resumed, possibly on another worker: `w` is stale from here on */
-#ifdef EP_ASAN
-  __sanitizer_finish_switch_fiber(p->asan_fake, NULL, NULL);
-#endif
   finish_handoff(p->worker);
 }
 
@@ -232,9 +234,7 @@ _Noreturn void ep__die(ep__proc *p) {
 
 static void proc_entry(void *arg) {
   ep__proc *p = arg;
-#ifdef EP_ASAN
-  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
-#endif
+  ASAN_FINISH_FRESH();
   finish_handoff(p->worker);
   ep__check_exit(p);
   p->fn(p->arg);
@@ -260,9 +260,7 @@ static ep__proc *chain_handler(ep__worker *w, ep__proc *p) {
   p->stack = NULL;
   p->intent = IN_PARK_FREE;
   take_over(w, p, q);
-#ifdef EP_TSAN
-  __tsan_switch_to_fiber(q->tsan_fiber, 0);
-#endif
+  TSAN_SWITCH(q->tsan_fiber);   /* same stack, another fiber for TSan */
   /* parks p, which may then run elsewhere, on a stack of its own */
   finish_handoff(w);
   return q;
@@ -272,9 +270,7 @@ static ep__proc *chain_handler(ep__worker *w, ep__proc *p) {
  * what is queued, and gives the stack back when nothing is left. */
 static void handler_entry(void *arg) {
   ep__proc *p = arg;
-#ifdef EP_ASAN
-  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
-#endif
+  ASAN_FINISH_FRESH();
   finish_handoff(p->worker);
   for (;;) {
     ep__recv_release(p);
