@@ -84,7 +84,13 @@
 #define EP_STUCK_NS (10 * 1000000ull)     /* a worker that has not switched for this long is stuck */
 #endif
 #ifndef EP_SPIN_ROUNDS
-#define EP_SPIN_ROUNDS 20                 /* steal rounds (with pauses) before an idle worker parks */
+#define EP_SPIN_ROUNDS 8                  /* steal rounds before an idle worker parks */
+#endif
+#ifndef EP_SPIN_PAUSES
+#define EP_SPIN_PAUSES 512                /* pauses between two rounds (about 6 us) */
+#endif
+#ifndef EP_STEAL_MIN
+#define EP_STEAL_MIN 4                    /* a queue this short is left to its owner */
 #endif
 #ifndef EP_SPAWN_COST
 #define EP_SPAWN_COST 50                  /* reductions a spawn costs (a spawning loop yields every 40) */
@@ -236,27 +242,35 @@ typedef struct ep__proc {
 /* -------------------------------------------------------------- workers -- */
 
 struct ep__worker {
+  /* Fields are grouped by who writes them, a cache line per group, so
+   * that a thief polling this worker does not take away the line its
+   * owner writes at every switch. */
+  /* --- owner only --- */
   void *sched_sp;                   /* the scheduler loop's saved stack pointer */
   ep__proc *cur;                    /* running process, or NULL */
-  /* run queue: Chase-Lev deque; owner at the bottom, thieves at the top */
-  _Atomic int64_t dq_top, dq_bottom;
-  _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
-  _Atomic(ep__proc *) runnext;      /* run next on this worker (ping-pong wake-ups) */
-  _Atomic int rn_busy;              /* owner: taking or swapping runnext (sched.c) */
-  _Atomic int rn_thief;             /* a thief is emptying runnext (sched.c) */
   ep__proc *spawned;                /* spawned by the running process, newest first */
   ep__proc *handoff;                /* switched straight to its runnext: park it (sched.c) */
-  _Atomic(ep__proc *) resume;       /* a spawner that yielded: runs once its children have */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
-  _Atomic int stuck;                /* monitor: not switched for EP_STUCK_NS; runnext stealable */
   _Atomic int busy;                 /* running a process (monitor reads) */
-  _Atomic uint32_t park;            /* futex word: 1 = wake-up pending */
   bool spinning;                    /* looking for work, counted in rt.nspinning */
   bool idle;                        /* on the idle list (idle lock) */
   bool standin;                     /* started by the monitor */
-  struct ep__worker *idle_next;
+  /* --- run queue: Chase-Lev deque; owner at the bottom, thieves at the
+   * top. Thieves write top; the owner writes bottom. --- */
+  _Alignas(64) _Atomic int64_t dq_top;
+  _Alignas(64) _Atomic int64_t dq_bottom;
+  _Alignas(64) _Atomic(ep__proc *) dq[EP_RUNQ_SIZE];
+  /* --- shared with thieves and wakers --- */
+  _Alignas(64) _Atomic(ep__proc *) runnext; /* run next on this worker (ping-pong wake-ups) */
+  _Atomic int rn_busy;              /* owner: taking or swapping runnext (sched.c) */
+  _Atomic int rn_thief;             /* a thief is emptying runnext (sched.c) */
+  _Alignas(64) _Atomic(ep__proc *) resume; /* a spawner that yielded: runs once its children have */
+  _Atomic int stuck;                /* monitor: not switched for EP_STUCK_NS; runnext stealable */
+  _Atomic uint32_t park;            /* futex word: 1 = wake-up pending */
+  /* --- owner, mostly --- */
+  _Alignas(64) struct ep__worker *idle_next;
   _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */
   ep__proc *limbo_head, *limbo_tail;/* retired PCBs, oldest first */
   long limbo_n;

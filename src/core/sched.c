@@ -395,6 +395,21 @@ static ep__proc *dq_take(ep__worker *w) {
   return p;
 }
 
+static bool has_more_than(ep__worker *w, int64_t n) {
+  return atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
+             atomic_load_explicit(&w->dq_top, memory_order_relaxed) > n;
+}
+
+/* Whether thieves should take from v. Moving a process to another core
+ * costs about ten cache lines (its PCB, the top of its stack, its
+ * messages), and a short queue is emptied by its owner sooner than that
+ * pays off: taking from it splits conversations (a gen_server and its
+ * callers) across cores and makes them slower, not faster. A backlog is
+ * shared; so is everything a stuck worker holds. */
+static bool worth_stealing(ep__worker *v) {
+  return has_more_than(v, atomic_load_explicit(&v->stuck, memory_order_relaxed) ? 0 : EP_STEAL_MIN);
+}
+
 /* w is always the calling thread's own worker. */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
   if (next) {
@@ -411,7 +426,7 @@ void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
     if (!p) return;
   }
   dq_push(w, p);
-  maybe_wakep();
+  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep();
 }
 
 static ep__proc *local_get(ep__worker *w, bool *from_next) {
@@ -434,11 +449,6 @@ void ep__spawned(ep__worker *w, ep__proc *p) {
   w->spawned = p;
 }
 
-static bool has_more_than(ep__worker *w, int64_t n) {
-  return atomic_load_explicit(&w->dq_bottom, memory_order_relaxed) -
-             atomic_load_explicit(&w->dq_top, memory_order_relaxed) > n;
-}
-
 static void publish_spawned(ep__worker *w) {
   ep__proc *p = w->spawned;
   if (!p) return;
@@ -448,9 +458,9 @@ static void publish_spawned(ep__worker *w) {
     dq_push(w, p);
     p = next;
   }
-  /* this worker is about to take one itself: only a second one is worth
+  /* this worker is about to take one itself: only a backlog is worth
    * waking a thread for (a wake-up is a system call) */
-  if (has_more_than(w, 1)) maybe_wakep();
+  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep();
 }
 
 /* Completes the park or the death of the process that handed its worker
@@ -516,7 +526,7 @@ static ep__proc *take_resume(ep__worker *w) {
 }
 
 static ep__proc *steal_from(ep__worker *v) {
-  for (int tries = 0; tries < 4; tries++) {
+  for (int tries = 0; tries < 4 && worth_stealing(v); tries++) {
     bool lost = false;
     ep__proc *p = dq_steal(v, &lost);
     if (p) return p;
@@ -556,7 +566,7 @@ static bool work_visible(ep__worker *w) {
   for (int i = 0; i < n; i++) {
     ep__worker *v = RT->workers[i];
     if (v == w) continue;
-    if (has_queued(v)) return true;
+    if (worth_stealing(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
         (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
          atomic_load_explicit(&v->resume, memory_order_relaxed)))
@@ -665,8 +675,10 @@ static void park(ep__worker *w) {
   ep__service_kick();
 }
 
+/* Between two rounds of looking: rare looks keep a spinning thief from
+ * pulling the cache lines of the queues it polls away from their owners. */
 static inline void spin_pause(void) {
-  for (int i = 0; i < 32; i++) {
+  for (int i = 0; i < EP_SPIN_PAUSES; i++) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -694,7 +706,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
         w->spinning = true;
         atomic_fetch_add_explicit(&RT->nspinning, 1, memory_order_seq_cst);
       }
-      /* spin a little before parking (about 20 us): work that comes soon
+      /* spin a little before parking (about 50 us): work that comes soon
        * then costs no futex wake-up and no sleep */
       for (int i = 0; i < EP_SPIN_ROUNDS && !p; i++) {
         p = steal(w);
