@@ -9,21 +9,21 @@
 
 #include "core/core.h"
 
-/* Builds fmt into a fresh message block; NULL and *err on failure. */
+/* Builds fmt into a fresh message block; NULL and *err on failure. The
+ * term is built on the stack and copied into a block from the worker's
+ * cache: for the usual small message that is cheaper than a malloc'd
+ * builder buffer freed after one use. */
 static ep__msg *build(const char *fmt, va_list ap, int *err) {
+  uint8_t buf[256];
   ep_build b;
-  ep_b_init_headroom(&b, EP__MSG_HDR);
+  ep_b_init_buf(&b, buf, sizeof buf);
   *err = ep_b_vformat(&b, fmt, ap);
   ep__msg *m = NULL;
-  if (*err == 0 && ep_b_peek(&b)) {
-    /* the builder's buffer becomes the block: header in the headroom */
-    m = (ep__msg *)(void *)b.buf;
-    m->kind = MK_MSG;
-    m->small = 0;   /* the builder's block: freed with free() */
-    m->done = 0;
-    m->aux = 0;
-    b.buf = NULL;
-    b.cap = 0;
+  ep_term t = *err == 0 ? ep_b_peek(&b) : NULL;
+  if (t) {
+    ep__proc *self = ep__self();
+    m = self ? ep__msg_copy_w(self->worker, t) : ep__msg_copy(t);
+    if (!m) *err = EP_ENOMEM;
   } else if (*err == 0) {
     *err = EP_EFORMAT;
   }
