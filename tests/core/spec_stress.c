@@ -67,10 +67,14 @@ static void chain_link(ep_term arg) {
   ep_pid root = pid_of(ep_tuple_elem(arg, 0));
   int64_t left = int_of(ep_tuple_elem(arg, 1));
   if (left > 1) {
-    ep_term next;
-    ep_format(&next, "{~p, ~L}", root, (long long)(left - 1));
-    ep_spawn_link(chain_link, next);
-    ep_term_free(next);
+    /* built on the stack: the kill may land inside spawn_link (a spawn
+     * can yield), and then nothing must be left on the heap */
+    uint8_t buf[64];
+    ep_build b;
+    ep_b_init_buf(&b, buf, sizeof buf);
+    ep_b_format(&b, "{~p, ~L}", root, (long long)(left - 1));
+    ep_spawn_link(chain_link, ep_b_peek(&b));
+    ep_b_free(&b);
   } else {
     ep_send_fmt(root, "{last, ~p}", ep_self());
   }
