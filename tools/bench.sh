@@ -25,11 +25,11 @@ fi
 
 if [ "${BENCH_SIZES:-}" = quick ]; then
   specs=("spawn 100000" "skynet 100000 10" "ring 1000 10" "pingpong 100000" "fanin 4 100000"
-         "pmap 10000" "genserver_call 4 10000" "selective_receive 10000 1000" "ppool 4 10000"
+         "pmap 10000" "pmap_task 10000" "genserver_call 4 10000" "selective_receive 10000 1000" "ppool 4 10000"
          "supervisor_restart 1000" "link_chain 10000" "spawn_latency 10000")
 else
   specs=("spawn 1000000" "skynet 1000000 10" "ring 10000 100" "pingpong 1000000" "fanin 4 1000000"
-         "pmap 100000" "genserver_call 4 250000" "selective_receive 10000 10000" "ppool 4 100000"
+         "pmap 100000" "pmap_task 100000" "genserver_call 4 250000" "selective_receive 10000 10000" "ppool 4 100000"
          "supervisor_restart 1000" "link_chain 100000" "spawn_latency 100000")
 fi
 
