@@ -114,10 +114,7 @@ static ep_term fun_req(ep_atom op, ep_fn fn, ep_term arg) {
     ep_b_atom(&b, op);
   }
   ep_b_fun(&b, fn);
-  if (arg)
-    ep_b_term(&b, arg);
-  else
-    ep_b_atom(&b, EP_A_undefined);
+  ep__b_arg(&b, arg);
   if (op)
     ep_b_end(&b);
   ep_term t = ep__b_done(&b);

@@ -229,10 +229,7 @@ static ep_term h_call(ep_server mgr, ep_atom op, const ep_gen_event_handler *h, 
   ep_b_tuple(&b);
   ep_b_atom(&b, op);
   ep__b_ptr(&b, h);
-  if (arg)
-    ep_b_term(&b, arg);
-  else
-    ep_b_atom(&b, EP_A_undefined);
+  ep__b_arg(&b, arg);
   ep_b_end(&b);
   ep_term req = ep__b_done(&b);
   ep_b_free(&b);

@@ -179,10 +179,7 @@ static int start(const ep_gen_statem_cb *cb, ep_term arg, ep_atom name, bool lin
   ep_b_init(&b);
   ep_b_tuple(&b);
   ep__b_ptr(&b, cb);
-  if (arg)
-    ep_b_term(&b, arg);
-  else
-    ep_b_atom(&b, EP_A_undefined);
+  ep__b_arg(&b, arg);
   ep_b_end(&b);
   ep_term a = ep__b_done(&b);
   ep_b_free(&b);

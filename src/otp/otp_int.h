@@ -82,6 +82,13 @@ int64_t ep__deadline(long timeout_ms);
 
 /* A C pointer carried inside a term (local node only). */
 static inline void ep__b_ptr(ep_build *b, const void *p) { ep_b_int(b, (int64_t)(intptr_t)p); }
+/* An optional argument: the term itself, or undefined when there is none. */
+static inline void ep__b_arg(ep_build *b, ep_term arg) {
+  if (arg)
+    ep_b_term(b, arg);
+  else
+    ep_b_atom(b, EP_A_undefined);
+}
 static inline void *ep__get_ptr(ep_term t) {
   int64_t v = 0;
   ep_get_int(t, &v);

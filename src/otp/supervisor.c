@@ -750,10 +750,7 @@ int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
   ep_build b;
   ep_b_init(&b);
   ep_b_fun(&b, (ep_fn)init);
-  if (arg)
-    ep_b_term(&b, arg);
-  else
-    ep_b_atom(&b, EP_A_undefined);
+  ep__b_arg(&b, arg);
   ep_term a = ep__b_done(&b);
   ep_b_free(&b);
   int rc = ep_gen_server_start_link(&sup_cb, a, name, pid, reason);
