@@ -255,7 +255,6 @@ struct ep__worker {
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
   _Atomic int busy;                 /* running a process (monitor reads) */
   bool spinning;                    /* looking for work, counted in rt.nspinning */
-  bool idle;                        /* on the idle list (idle lock) */
   bool standin;                     /* started by the monitor */
   /* --- run queue: Chase-Lev deque; owner at the bottom, thieves at the
    * top. Thieves write top; the owner writes bottom. --- */
@@ -269,6 +268,7 @@ struct ep__worker {
   _Alignas(64) _Atomic(ep__proc *) resume; /* a spawner that yielded: runs once its children have */
   _Atomic int stuck;                /* monitor: not switched for EP_STUCK_NS; runnext stealable */
   _Atomic uint32_t park;            /* futex word: 1 = wake-up pending */
+  bool idle;                        /* on the idle list (idle lock; wakers clear it) */
   /* --- owner, mostly --- */
   _Alignas(64) struct ep__worker *idle_next;
   _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */

@@ -714,7 +714,7 @@ static ep_term count_children(struct sup *s, ep_build *b) {
 static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
   (void)from;
   struct sup *s = state;
-  uint8_t buf[256];   /* the usual request and reply fit: no malloc to build them */
+  uint8_t buf[256];   /* the usual reply fits: no malloc to build it */
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);
   ep_term r;
