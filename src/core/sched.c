@@ -238,7 +238,7 @@ static void proc_entry(void *arg) {
   finish_handoff(p->worker);
   ep__check_exit(p);
   p->fn(p->arg);
-  ep__exit_self(p, ep__atom_dup(EP_A_normal));
+  /* ends with normal: ep__death sets it unless a signal got there first */
   ep__die(p);
 }
 
