@@ -89,6 +89,12 @@
 #ifndef EP_SPIN_PAUSES
 #define EP_SPIN_PAUSES 512                /* pauses between two rounds (about 6 us) */
 #endif
+#ifndef EP_STEAL_GAIN_NS
+#define EP_STEAL_GAIN_NS 2000             /* a steal that keeps its thief busy for less did not pay */
+#endif
+#ifndef EP_STEAL_HOLD_MAX_NS
+#define EP_STEAL_HOLD_MAX_NS 256000       /* longest hold on stealing after steals that did not pay */
+#endif
 #ifndef EP_STEAL_MIN
 #define EP_STEAL_MIN 4                    /* a queue this short is left to its owner */
 #endif
@@ -256,6 +262,9 @@ struct ep__worker {
   _Atomic int busy;                 /* running a process (monitor reads) */
   bool spinning;                    /* looking for work, counted in rt.nspinning */
   bool standin;                     /* started by the monitor */
+  uint64_t stole_at;                /* when the work in hand was stolen (0: not stolen) */
+  uint64_t steal_hold;              /* no stealing before this time (sched.c) */
+  uint32_t steal_pen;               /* length of the last hold, in ns */
   /* --- run queue: Chase-Lev deque; owner at the bottom, thieves at the
    * top. Thieves write top; the owner writes bottom. --- */
   _Alignas(64) _Atomic int64_t dq_top;

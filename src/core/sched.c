@@ -525,7 +525,8 @@ static ep__proc *take_resume(ep__worker *w) {
   return atomic_exchange_explicit(&w->resume, NULL, memory_order_acq_rel);
 }
 
-static ep__proc *steal_from(ep__worker *v) {
+static ep__proc *steal_from(ep__worker *v, bool stuck_only) {
+  if (stuck_only && !atomic_load_explicit(&v->stuck, memory_order_relaxed)) return NULL;
   for (int tries = 0; tries < 4 && worth_stealing(v); tries++) {
     bool lost = false;
     ep__proc *p = dq_steal(v, &lost);
@@ -540,7 +541,7 @@ static ep__proc *steal_from(ep__worker *v) {
   return NULL;
 }
 
-static ep__proc *steal(ep__worker *w) {
+static ep__proc *steal(ep__worker *w, bool stuck_only) {
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   for (int round = 0; round < 4; round++) {
     w->rng = w->rng * 1103515245u + 12345u;
@@ -548,7 +549,7 @@ static ep__proc *steal(ep__worker *w) {
     for (int i = 0; i < n; i++) {
       ep__worker *v = RT->workers[(start + i) % n];
       if (v == w) continue;
-      ep__proc *p = steal_from(v);
+      ep__proc *p = steal_from(v, stuck_only);
       if (p) return p;
     }
   }
@@ -687,6 +688,36 @@ static inline void spin_pause(void) {
   }
 }
 
+/* Stealing pays only when the stolen work keeps the thief busy for longer
+ * than moving it cost (about ten cache lines, each ~60 ns across cores).
+ * A pmap of tiny tasks is the case where it does not: each stolen task
+ * sends to its parent and dies within a microsecond, and every one pulls
+ * the parent's lines across, so two threads ran it at half the speed of
+ * one. So a thief times the work each steal brought it (the busy period
+ * until it next runs dry), and after a steal that did not pay it holds off
+ * stealing from healthy workers, the hold doubling up to
+ * EP_STEAL_HOLD_MAX_NS; one steal that pays ends it. A skynet subtree or
+ * a CPU-bound task pays at once. A stuck worker is always robbed. */
+static void judge_steal(ep__worker *w) {
+  uint64_t now = ep__os_now_ns();
+  if (now - w->stole_at < EP_STEAL_GAIN_NS) {
+    uint32_t pen = w->steal_pen ? 2 * w->steal_pen : EP_STEAL_GAIN_NS;
+    w->steal_pen = pen < EP_STEAL_HOLD_MAX_NS ? pen : EP_STEAL_HOLD_MAX_NS;
+    w->steal_hold = now + w->steal_pen;
+  } else {
+    w->steal_pen = 0;
+    w->steal_hold = 0;
+  }
+  w->stole_at = 0;
+}
+
+static ep__proc *thieve(ep__worker *w) {
+  bool held = w->steal_hold && ep__os_now_ns() < w->steal_hold;
+  ep__proc *p = steal(w, held);
+  if (p && !held) w->stole_at = ep__os_now_ns();
+  return p;
+}
+
 /* The next process to run; *fresh_slice is false when it inherits the
  * running slice (taken from runnext: a ping-pong pair shares one slice, so
  * it cannot starve the queue, as in Go). */
@@ -701,6 +732,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     *fresh_slice = !from_next;
     if (!p) p = take_resume(w);
     if (!p) p = global_get(w);
+    if (!p && w->stole_at) judge_steal(w);
     if (!p) {
       if (!w->spinning) {
         w->spinning = true;
@@ -709,7 +741,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
       /* spin a little before parking (about 50 us): work that comes soon
        * then costs no futex wake-up and no sleep */
       for (int i = 0; i < EP_SPIN_ROUNDS && !p; i++) {
-        p = steal(w);
+        p = thieve(w);
         if (!p) p = global_get(w);
         if (!p && atomic_load_explicit(&w->runnext, memory_order_relaxed)) p = local_get(w, &from_next);
         if (!p && has_more_than(w, 0)) p = local_get(w, &from_next);
