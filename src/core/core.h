@@ -471,7 +471,12 @@ ep__mon *ep__mon_new(ep__worker *w);
 void ep__mon_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
-void ep__drain(ep__proc *p);                  /* outer queue -> inner queue */
+void ep__drain_queued(ep__proc *p);           /* outer queue -> inner queue */
+/* The same, inline when nothing has arrived (most receives after a wake-up
+ * look twice, once finding nothing). */
+static inline void ep__drain(ep__proc *p) {
+  if (atomic_load_explicit(&p->mq_tail->next, memory_order_acquire)) ep__drain_queued(p);
+}
 void ep__inner_unlink(ep__proc *p, ep__msg *prev, ep__msg *m);
 int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms);
 void ep__recv_release(ep__proc *p);

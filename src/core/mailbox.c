@@ -243,7 +243,7 @@ void ep__wake(ep__proc *p) {
 /* Moves every message that has arrived to the end of the inner queue; the
  * control items only change flags and are freed here, as are messages to
  * an alias no longer active (alias.c). */
-void ep__drain(ep__proc *p) {
+void ep__drain_queued(ep__proc *p) {
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
     switch (m->kind) {
