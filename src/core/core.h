@@ -245,6 +245,39 @@ typedef struct ep__proc {
 
 #define EP__PARKED ((uintptr_t)1)
 
+/* A free list of blocks of one size, linked through their first word, for
+ * recycling where malloc would be paid per use: a worker's link tables and
+ * monitor records (its thread alone), a timer heap's records (its lock).
+ * At most `cap` are kept; a block that does not fit goes back to free(). */
+typedef struct ep__freelist {
+  void *head;
+  int n;
+} ep__freelist;
+
+static inline void *ep__fl_pop(ep__freelist *f) {
+  void *x = f->head;
+  if (x) {
+    f->head = *(void **)x;
+    f->n--;
+  }
+  return x;
+}
+
+static inline void ep__fl_put(ep__freelist *f, void *x, int cap) {
+  if (f->n >= cap) {
+    free(x);
+    return;
+  }
+  *(void **)x = f->head;
+  f->head = x;
+  f->n++;
+}
+
+static inline void ep__fl_free_all(ep__freelist *f) {
+  void *x;
+  while ((x = ep__fl_pop(f)) != NULL) free(x);
+}
+
 /* -------------------------------------------------------------- workers -- */
 
 struct ep__worker {
@@ -292,10 +325,8 @@ struct ep__worker {
   ep__msg *msgs;                    /* cached free small message blocks (mailbox.c) */
   int nmsgs;
   ep__msg *msgs_full;               /* a full magazine of them, or NULL */
-  void *ltabs;                      /* cached free smallest link tables (links.c) */
-  int nltabs;
-  struct ep__mon *fmons;            /* cached free monitor records (signal.c) */
-  int nfmons;
+  ep__freelist ltabs;               /* free smallest link tables (links.c) */
+  ep__freelist fmons;               /* free monitor records (signal.c) */
   ep__stack *stacks;                /* cached free stacks */
   int nstacks;
   uint64_t ref_next, ref_end;       /* reference numbers reserved for this worker */
@@ -466,9 +497,7 @@ void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
 void ep__msg_free(ep__msg *m);
 void ep__msg_cache_free(ep__worker *w);
 void ep__msg_depot_free(void);
-void ep__links_cache_free(ep__worker *w);
 ep__mon *ep__mon_new(ep__worker *w);
-void ep__mon_cache_free(ep__worker *w);
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
 void ep__drain_queued(ep__proc *p);           /* outer queue -> inner queue */

@@ -20,42 +20,20 @@
 #define TAB_CACHE 4096
 #endif
 
-typedef union small_tab {
-  union small_tab *next;
-  ep__link l[SMALL_CAP];
-} small_tab;
-
 static ep__link *tab_new(uint32_t cap) {
   ep__worker *w = cap == SMALL_CAP ? ep__tls_worker() : NULL;
-  if (w && w->ltabs) {
-    small_tab *t = w->ltabs;
-    w->ltabs = t->next;
-    w->nltabs--;
-    memset(t, 0, sizeof *t);
-    return t->l;
+  ep__link *t = w ? ep__fl_pop(&w->ltabs) : NULL;
+  if (t) {
+    memset(t, 0, SMALL_CAP * sizeof *t);
+    return t;
   }
   return calloc(cap, sizeof(ep__link));
 }
 
 static void tab_free(ep__link *tab, uint32_t cap) {
   ep__worker *w = TAB_CACHE && cap == SMALL_CAP ? ep__tls_worker() : NULL;
-  if (w && w->nltabs < TAB_CACHE) {
-    small_tab *t = (small_tab *)(void *)tab;
-    t->next = w->ltabs;
-    w->ltabs = t;
-    w->nltabs++;
-    return;
-  }
-  free(tab);
-}
-
-void ep__links_cache_free(ep__worker *w) {
-  while (w->ltabs) {
-    small_tab *t = w->ltabs;
-    w->ltabs = t->next;
-    free(t);
-  }
-  w->nltabs = 0;
+  if (w) ep__fl_put(&w->ltabs, tab, TAB_CACHE);
+  else free(tab);
 }
 
 static size_t home(const ep__links *s, ep_pid pid) {

@@ -952,8 +952,8 @@ void ep__sched_stop(void) {
     ep__stack_flush_worker(w);
     ep__limbo_free_worker(w);
     ep__msg_cache_free(w);
-    ep__links_cache_free(w);
-    ep__mon_cache_free(w);
+    ep__fl_free_all(&w->ltabs);
+    ep__fl_free_all(&w->fmons);
     free(w->altstack);
     free(w);
   }

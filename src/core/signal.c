@@ -212,10 +212,8 @@ int ep_unlink(ep_pid pid) {
 #endif
 
 ep__mon *ep__mon_new(ep__worker *w) {
-  ep__mon *m = w ? w->fmons : NULL;
+  ep__mon *m = w ? ep__fl_pop(&w->fmons) : NULL;
   if (m) {
-    w->fmons = m->w_next;
-    w->nfmons--;
     memset(m, 0, sizeof *m);
     return m;
   }
@@ -224,25 +222,11 @@ ep__mon *ep__mon_new(ep__worker *w) {
   return m;
 }
 
-void ep__mon_cache_free(ep__worker *w) {
-  while (w->fmons) {
-    ep__mon *m = w->fmons;
-    w->fmons = m->w_next;
-    free(m);
-  }
-  w->nfmons = 0;
-}
-
 static void mon_unref(ep__mon *m, int n) {
   if (atomic_fetch_sub_explicit(&m->refs, n, memory_order_acq_rel) != n) return;
   ep__worker *w = MON_CACHE ? ep__tls_worker() : NULL;
-  if (w && w->nfmons < MON_CACHE) {
-    m->w_next = w->fmons;
-    w->fmons = m;
-    w->nfmons++;
-    return;
-  }
-  free(m);
+  if (w) ep__fl_put(&w->fmons, m, MON_CACHE);
+  else free(m);
 }
 
 static void w_unlink(ep__proc *w, ep__mon *m) {

@@ -33,15 +33,13 @@ typedef struct timer {
   ep_pid pid;
   ep__msg *msg;                     /* TK_SEND: the message to deliver */
   ep_ref ref;                       /* TK_SEND: the timer reference */
-  struct timer *next_spare;
 } timer;
 
 struct shard {
   _Alignas(64) pthread_mutex_t lock;
   timer **heap;
   size_t n, cap;
-  timer *spare;                     /* free records */
-  int nspare;
+  ep__freelist spare;               /* free records */
 };
 
 static struct {
@@ -115,29 +113,8 @@ static shard *my_shard(ep__worker *w) {
   return &T.shards[w ? w->index : T.nshards - 1];
 }
 
-/* A record from s's free list or from malloc; s is locked. */
-static timer *timer_get(shard *s) {
-  timer *t = s->spare;
-  if (t) {
-    s->spare = t->next_spare;
-    s->nspare--;
-    memset(t, 0, sizeof *t);
-  } else if (!(t = calloc(1, sizeof *t))) {
-    abort();
-  }
-  t->home = s;
-  return t;
-}
-
-static void timer_put(shard *s, timer *t) {
-  if (s->nspare >= SPARE_MAX) {
-    free(t);
-    return;
-  }
-  t->next_spare = s->spare;
-  s->spare = t;
-  s->nspare++;
-}
+/* s is locked. */
+static void timer_put(shard *s, timer *t) { ep__fl_put(&s->spare, t, SPARE_MAX); }
 
 /* Called after t went into the heap: wakes the service thread if it
  * sleeps past t. While it is awake (sleeping = 0) it will look at every
@@ -156,20 +133,26 @@ static void kick(uint64_t deadline) {
   }
 }
 
+/* Arms a timer made like `like` on the heap of worker w (a record from the
+ * heap's free list, or malloc), and wakes the service thread if needed. */
+static timer *arm(ep__worker *w, timer like) {
+  shard *s = my_shard(w);
+  like.home = s;
+  pthread_mutex_lock(&s->lock);
+  timer *t = ep__fl_pop(&s->spare);
+  if (!t && !(t = malloc(sizeof *t))) abort();
+  *t = like;
+  if (!heap_push(s, t)) abort();
+  pthread_mutex_unlock(&s->lock);
+  kick(like.deadline);
+  return t;
+}
+
 /* ---------------------------------------------------------- receive timers -- */
 
 void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen) {
-  shard *s = my_shard(p->worker);
-  pthread_mutex_lock(&s->lock);
-  timer *t = timer_get(s);
-  t->deadline = deadline_ns;
-  t->kind = TK_RECV;
-  t->gen = gen;
-  t->pid = ep__pid(p);
-  if (!heap_push(s, t)) abort();
-  pthread_mutex_unlock(&s->lock);
-  kick(deadline_ns);
-  return t;
+  return arm(p->worker,
+             (timer){.deadline = deadline_ns, .kind = TK_RECV, .gen = gen, .pid = ep__pid(p)});
 }
 
 void ep__timer_cancel_recv(void *tv) {
@@ -189,17 +172,7 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ep__msg *m = ep__msg_copy(msg);
   if (!m) abort();
   uint64_t deadline = ep__os_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
-  shard *s = my_shard(w);
-  pthread_mutex_lock(&s->lock);
-  timer *t = timer_get(s);
-  t->deadline = deadline;
-  t->kind = TK_SEND;
-  t->pid = pid;
-  t->msg = m;
-  t->ref = ref;
-  if (!heap_push(s, t)) abort();
-  pthread_mutex_unlock(&s->lock);
-  kick(deadline);
+  arm(w, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .msg = m, .ref = ref});
   return ref;
 }
 
@@ -354,11 +327,7 @@ void ep__service_stop(void) {
       if (s->heap[i]->msg) ep__msg_free(s->heap[i]->msg);
       free(s->heap[i]);
     }
-    while (s->spare) {
-      timer *t = s->spare;
-      s->spare = t->next_spare;
-      free(t);
-    }
+    ep__fl_free_all(&s->spare);
     free(s->heap);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_destroy(&s->lock);
