@@ -454,6 +454,24 @@ ep_ref ep__make_ref(ep__worker *w);
 
 /* scheduler (sched.c) */
 extern bool ep__asym_fence;                   /* ep__os_heavy_fence works (Dekker handshakes) */
+/* The frequent side of a Dekker handshake with a rare other side that
+ * runs ep__os_heavy_fence (runnext in sched.c, the quota in proc.c): it
+ * announces itself in *busy with only a compiler barrier, and backs out
+ * if *other is set. False (take the atomic path) then, or without the
+ * asymmetric fence. */
+static inline bool ep__asym_enter(_Atomic int *busy, _Atomic int *other) {
+  if (EP_UNLIKELY(!ep__asym_fence)) return false;
+  atomic_store_explicit(busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  /* acquire: once the other side is done, we see what it left */
+  if (EP_LIKELY(!atomic_load_explicit(other, memory_order_acquire))) return true;
+  atomic_store_explicit(busy, 0, memory_order_relaxed);
+  return false;
+}
+static inline void ep__asym_leave(_Atomic int *busy) {
+  /* release: the other side that sees busy clear sees our stores */
+  atomic_store_explicit(busy, 0, memory_order_release);
+}
 void ep__ready(ep__proc *p);                  /* a parked process got a message */
 void ep__runq_put(ep__worker *w, ep__proc *p, bool next);
 void ep__global_put(ep__proc *p);

@@ -325,26 +325,12 @@ static void pcb_init(ep__proc *p, uint32_t id) {
  * leave before taking its spares. */
 static _Atomic int pulling;
 
-static inline bool quota_enter(ep__worker *w) {
-  if (EP_UNLIKELY(!ep__asym_fence)) return false;
-  atomic_store_explicit(&w->quota_busy, 1, memory_order_relaxed);
-  atomic_signal_fence(memory_order_seq_cst);
-  /* acquire: after a puller is done, we see what it left in quota */
-  if (EP_LIKELY(!atomic_load_explicit(&pulling, memory_order_acquire))) return true;
-  atomic_store_explicit(&w->quota_busy, 0, memory_order_relaxed);
-  return false;
-}
-
-static inline void quota_leave(ep__worker *w) {
-  atomic_store_explicit(&w->quota_busy, 0, memory_order_release);
-}
-
 static bool quota_take_own(ep__worker *w) {
   long q = atomic_load_explicit(&w->quota, memory_order_relaxed);
-  if (quota_enter(w)) {
+  if (ep__asym_enter(&w->quota_busy, &pulling)) {
     q = atomic_load_explicit(&w->quota, memory_order_relaxed);
     if (q > 0) atomic_store_explicit(&w->quota, q - 1, memory_order_relaxed);
-    quota_leave(w);
+    ep__asym_leave(&w->quota_busy);
     return q > 0;
   }
   while (q > 0)
@@ -356,10 +342,10 @@ static bool quota_take_own(ep__worker *w) {
 
 /* Adds n to w's quota; returns the new value. */
 static long quota_add(ep__worker *w, long n) {
-  if (quota_enter(w)) {
+  if (ep__asym_enter(&w->quota_busy, &pulling)) {
     long q = atomic_load_explicit(&w->quota, memory_order_relaxed) + n;
     atomic_store_explicit(&w->quota, q, memory_order_relaxed);
-    quota_leave(w);
+    ep__asym_leave(&w->quota_busy);
     return q;
   }
   return atomic_fetch_add_explicit(&w->quota, n, memory_order_relaxed) + n;
@@ -388,10 +374,10 @@ static void pull_back_spares(void) {
 
 /* Gives QUOTA_BATCH of w's spares (q of them) back, unless a puller took them. */
 static bool quota_take_batch(ep__worker *w, long q) {
-  if (quota_enter(w)) {
+  if (ep__asym_enter(&w->quota_busy, &pulling)) {
     bool same = atomic_load_explicit(&w->quota, memory_order_relaxed) == q;
     if (same) atomic_store_explicit(&w->quota, q - QUOTA_BATCH, memory_order_relaxed);
-    quota_leave(w);
+    ep__asym_leave(&w->quota_busy);
     return same;
   }
   return atomic_compare_exchange_strong_explicit(&w->quota, &q, q - QUOTA_BATCH,

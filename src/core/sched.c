@@ -118,29 +118,14 @@ static inline void switch_in(ep__worker *w, ep__proc *p) {
  * uses atomic operations, a thief that sees the owner busy gives up until
  * the next look. Without membarrier the owner always uses atomics. */
 bool ep__asym_fence;
-#define rn_asym ep__asym_fence
-
-static inline bool rn_enter(ep__worker *w) {
-  if (EP_UNLIKELY(!rn_asym)) return false;
-  atomic_store_explicit(&w->rn_busy, 1, memory_order_relaxed);
-  atomic_signal_fence(memory_order_seq_cst);
-  if (EP_LIKELY(!atomic_load_explicit(&w->rn_thief, memory_order_relaxed))) return true;
-  atomic_store_explicit(&w->rn_busy, 0, memory_order_relaxed);
-  return false;
-}
-
-static inline void rn_leave(ep__worker *w) {
-  /* release: a thief that sees rn_busy clear sees our runnext store */
-  atomic_store_explicit(&w->rn_busy, 0, memory_order_release);
-}
 
 /* Owner: puts p (may be NULL) in runnext, returns what was there. */
 static inline ep__proc *rn_swap(ep__worker *w, ep__proc *p) {
-  if (rn_enter(w)) {
+  if (ep__asym_enter(&w->rn_busy, &w->rn_thief)) {
     ep__proc *old = atomic_load_explicit(&w->runnext, memory_order_relaxed);
     /* release: a thief that loads p sees the PCB */
     atomic_store_explicit(&w->runnext, p, memory_order_release);
-    rn_leave(w);
+    ep__asym_leave(&w->rn_busy);
     return old;
   }
   return atomic_exchange_explicit(&w->runnext, p, memory_order_acq_rel);
@@ -155,7 +140,7 @@ static inline ep__proc *rn_take(ep__worker *w) {
 static ep__proc *rn_steal(ep__worker *v) {
   ep__proc *p = atomic_load_explicit(&v->runnext, memory_order_acquire);
   if (!p) return NULL;
-  if (rn_asym) {
+  if (ep__asym_fence) {
     int zero = 0;   /* one thief at a time */
     if (!atomic_compare_exchange_strong_explicit(&v->rn_thief, &zero, 1, memory_order_seq_cst,
                                                  memory_order_relaxed))
