@@ -505,6 +505,7 @@ bool ep__mq_push(ep__proc *p, ep__msg *m);    /* true: the process was parked */
 ep__msg *ep__mq_pop(ep__proc *p);
 bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run again */
 void ep__mq_free_all(ep__proc *p, bool final);
+long ep__inner_free_all(ep__proc *p);          /* releases the inner queue (owner only) */
 void ep__msg_release(ep__proc *p, ep__msg *m); /* a message that came through p's queue */
 ep__msg *ep__msg_new(size_t term_size);
 ep__msg *ep__msg_copy(ep_term t);

@@ -74,20 +74,27 @@ void ep__msg_release(ep__proc *p, ep__msg *m) {
   else ep__msg_free_w(p->worker, m);
 }
 
+/* Releases every message of the inner queue; returns how many there were. */
+long ep__inner_free_all(ep__proc *p) {
+  long n = p->in_len;
+  for (ep__msg *m = p->in_head; m;) {
+    ep__msg *next = m->inext;
+    ep__msg_release(p, m);
+    m = next;
+  }
+  p->in_head = p->in_tail = NULL;
+  p->in_len = 0;
+  p->mark = NULL;
+  return n;
+}
+
 /* Frees every queued message. Senders may still push to a dead process
  * until its PCB is reused, so the tail stays until the final call, made
  * when no sender can hold the PCB any more; it resets the queue. */
 void ep__mq_free_all(ep__proc *p, bool final) {
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) ep__msg_release(p, m);
-  for (m = p->in_head; m;) {
-    ep__msg *n = m->inext;
-    ep__msg_release(p, m);
-    m = n;
-  }
-  p->in_head = p->in_tail = NULL;
-  p->in_len = 0;
-  p->mark = NULL;
+  ep__inner_free_all(p);
   p->mark_set = false;
   if (final) {
     if (p->mq_tail != &p->mq_stub) ep__msg_free(p->mq_tail);

@@ -92,16 +92,7 @@ long ep_flush(void) {
   ep__proc *p = ep__self();
   if (!p) return EP_ENOTPROC;
   ep__drain(p);
-  long n = p->in_len;
-  for (ep__msg *m = p->in_head; m;) {
-    ep__msg *next = m->inext;
-    ep__msg_release(p, m);
-    m = next;
-  }
-  p->in_head = p->in_tail = NULL;
-  p->in_len = 0;
-  p->mark = NULL;
-  return n;
+  return ep__inner_free_all(p);
 }
 
 long ep_message_queue_len(void) {
