@@ -100,6 +100,17 @@ static inline ep_term wait_down(const ep_ref *ref, long timeout_ms) {
   return ep_var(0);
 }
 
+static inline void ct_returns(ep_term arg) { (void)arg; }
+
+/* The pid of a process that has come and gone: it returned at once, and
+ * its DOWN has been seen, so it is certainly dead. */
+static inline ep_pid dead_pid(void) {
+  ep_ref r;
+  ep_pid c = ep_spawn_monitor(ct_returns, NULL, &r);
+  wait_down(&r, EP_INFINITY);
+  return c;
+}
+
 /* Waits for {'EXIT', pid, Reason}; returns Reason or NULL on timeout. */
 static inline ep_term wait_exit(ep_pid pid, long timeout_ms) {
   EP_PATTERN(p_exit, "{'EXIT', ^Pid, Reason}");

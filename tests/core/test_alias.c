@@ -7,8 +7,6 @@
  */
 #include "core/core_test.h"
 
-static void returns(ep_term arg) { (void)arg; }
-
 /* Spawns fn({Self, Alias}). */
 static ep_pid spawn_with_alias(ep_proc_fn fn, const ep_ref *a) {
   ep_term arg = NULL;
@@ -149,9 +147,7 @@ TEST(alias, unalias_errors_and_non_alias_sends) {
 }
 
 static void dead_owner_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   /* an alias with that process as owner, as the process would have made it */
   ep_ref a = ep_alias();
   a.w[3] = c.id;
@@ -283,9 +279,7 @@ TEST(alias, monitor_alias_ends_with_demonitor_or_down) {
 }
 
 static void noproc_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ep_ref m = ep_monitor_alias(c);
   ck_assert_int_eq(ep_send_alias(&m, T("after_noproc")), 0);
   assert_term(wait_down(&m, 0), "noproc");

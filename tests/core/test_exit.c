@@ -205,9 +205,7 @@ TEST(links, R21_parent_death_kills_linked_child) {
 }
 
 static void noproc_untrapped_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ck_assert_int_eq(ep_link_check(c), EP_ENOPROC);
   ep_link(c);   /* raises noproc */
   ck_abort_msg("not reached");
@@ -216,18 +214,14 @@ static void noproc_untrapped_body(void) {
 static void noproc_caught(void *ctx) { ep_link(*(ep_pid *)ctx); }
 
 static void noproc_catch_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ep_term why;
   ck_assert_int_eq(ep_catch(noproc_caught, &c, &why), 1);
   assert_term(why, "{noproc, []}");
 }
 
 static void noproc_trapped_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ep_trap_exit(true);
   ck_assert_int_eq(ep_link(c), 0);
   assert_term(wait_exit(c, EP_INFINITY), "noproc");

@@ -6,12 +6,8 @@
  */
 #include "core/core_test.h"
 
-static void returns(ep_term arg) { (void)arg; }
-
 static void send_dead_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ck_assert_int_eq(ep_send(c, T("lost")), 0);
   ck_assert_int_eq(ep_send_fmt(c, "{lost, ~i}", 1), 0);
   ck_assert_int_eq(ep_send((ep_pid){999999, 7, 0, 0}, T("never")), 0);

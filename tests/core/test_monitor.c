@@ -74,9 +74,7 @@ TEST(monitors, R32_down_once_with_reason) {
 }
 
 static void noproc_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ep_ref r2 = ep_monitor(c);
   assert_term(wait_down(&r2, EP_INFINITY), "noproc");
   ep_ref r3 = ep_monitor((ep_pid){123456, 9, 0, 0});
@@ -225,9 +223,7 @@ static void registry_body(void) {
   ck_assert_int_eq(ep_register(a, ep_self()), EP_EBADARG);          /* name in use */
   ck_assert_int_eq(ep_register(b, t), EP_EBADARG);                  /* pid has a name */
   ck_assert_int_eq(ep_register(EP_A_undefined, ep_self()), EP_EBADARG);
-  ep_ref r;
-  ep_pid dead = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid dead = dead_pid();
   ck_assert_int_eq(ep_register(b, dead), EP_EBADARG);               /* not alive */
   ck_assert(ep_pid_eq(ep_whereis(a), t));                           /* R40 */
   ck_assert_int_eq(ep_whereis(b).id, 0);

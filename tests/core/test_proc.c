@@ -75,9 +75,7 @@ TEST(spawn, R4_R5_spawn_link_monitor_atomic) {
 }
 
 static void dead_pid_body(void) {
-  ep_ref r;
-  ep_pid c = ep_spawn_monitor(returns, NULL, &r);
-  wait_down(&r, EP_INFINITY);
+  ep_pid c = dead_pid();
   ck_assert(!ep_is_alive(c));
   ck_assert_int_eq(ep_send(c, T("hello")), 0);                 /* R10: dropped */
   ck_assert_int_eq(ep_link_check(c), EP_ENOPROC);               /* R22 */
