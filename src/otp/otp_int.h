@@ -97,6 +97,8 @@ static inline void *ep__get_ptr(ep_term t) {
 /* Finishes b into a new term; aborts on a builder error (only out of memory
  * can cause one here, as every shape is fixed by the code). */
 ep_term ep__b_done(ep_build *b);
+/* The same without a copy: b's term in place (b still owns it). */
+ep_term ep__b_view(ep_build *b);
 /* demonitor(Ref, [flush]) that looks through the mailbox only when the
  * monitor had already fired: an active monitor has no DOWN queued. */
 static inline void ep__demonitor_flush(const ep_ref *r) {

@@ -26,6 +26,13 @@ ep_term ep__b_done(ep_build *b) {
   return t;
 }
 
+ep_term ep__b_view(ep_build *b) {
+  ep_term t = ep_b_peek(b);
+  if (!t)
+    abort();                      /* fixed shapes: only ENOMEM gets here */
+  return t;
+}
+
 int64_t ep__now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -188,10 +195,7 @@ static ep_term call_release(ep_server s, ep_term req, ep_build *b, long timeout_
 }
 
 ep_term ep__gen_call_build(ep_server s, ep_build *b, long timeout_ms, ep__call_site site) {
-  ep_term req = ep_b_peek(b);
-  if (!req)
-    abort();                      /* fixed shapes: only ENOMEM gets here */
-  return call_release(s, req, b, timeout_ms, site);
+  return call_release(s, ep__b_view(b), b, timeout_ms, site);
 }
 
 ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {

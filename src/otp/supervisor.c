@@ -826,10 +826,7 @@ int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec, ep_pid *
   ep_b_int(&b, spec->shutdown);
   ep_b_int(&b, spec->type);
   ep_b_end(&b);
-  ep_term cs = ep_b_peek(&b);
-  if (!cs)
-    abort();                      /* fixed shape: only ENOMEM gets here */
-  ep_term r = sup_call_x(sup, ep__A.start_child, cs);
+  ep_term r = sup_call_x(sup, ep__A.start_child, ep__b_view(&b));
   ep_b_free(&b);
   return decode(r, pid, reason);
 }
