@@ -7,8 +7,10 @@
 #ifndef EP_BENCH_RT_H
 #define EP_BENCH_RT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -26,6 +28,14 @@ static inline int bench_threads(void) {
 static inline void bench_run(ep_proc_fn root, uint32_t limit) {
   ep_config cfg = {.threads = bench_threads(), .process_limit = limit};
   if (ep_run(&cfg, root, NULL) != 0) exit(1);
+}
+
+/* EP_KIND=stack: the benchmarks that offer both process kinds (spawn,
+ * ring, link_chain) run processes with stacks of their own; otherwise
+ * they run the stackless handler kind. */
+static inline bool bench_stackful(void) {
+  const char *kind = getenv("EP_KIND");
+  return kind && strcmp(kind, "stack") == 0;
 }
 
 /* Resident set size of this process, in bytes. */

@@ -4,7 +4,6 @@
  * processes linked in a chain; kill the first and time until the last one's
  * DOWN arrives (all_dead_ms: until the process count is back).
  */
-#include <string.h>
 
 #include "bench_rt.h"
 
@@ -95,8 +94,7 @@ static void root(ep_term unused) {
 int main(int argc, char **argv) {
   n_arg = bench_arg(argc, argv, 1, 100000);
   if (n_arg < 2) n_arg = 2;
-  const char *kind = getenv("EP_KIND");
-  stackful = kind && strcmp(kind, "stack") == 0;
+  stackful = bench_stackful();
   if (!stackful && !(ks = calloc((size_t)n_arg, sizeof *ks))) return 1;
   bench_run(root, (uint32_t)(n_arg + 1024));
   bench_line l;

@@ -3,7 +3,6 @@
  * ring.c - the ring workload (peers' README, workload 3): a token goes M
  * times around a ring of N processes; building the ring is setup_ms.
  */
-#include <string.h>
 
 #include "bench_rt.h"
 
@@ -114,8 +113,7 @@ int main(int argc, char **argv) {
   n_arg = bench_arg(argc, argv, 1, 10000);
   m_arg = bench_arg(argc, argv, 2, 100);
   total = n_arg * m_arg;
-  const char *kind = getenv("EP_KIND");
-  stackful = kind && strcmp(kind, "stack") == 0;
+  stackful = bench_stackful();
   if (!stackful && !(states = calloc((size_t)n_arg, sizeof *states))) return 1;
   bench_run(root, 0);
   bench_line l;

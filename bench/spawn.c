@@ -62,8 +62,7 @@ static void root(ep_term unused) {
 
 int main(int argc, char **argv) {
   n_arg = bench_arg(argc, argv, 1, 1000000);
-  const char *kind = getenv("EP_KIND");
-  stackful = kind && strcmp(kind, "stack") == 0;
+  stackful = bench_stackful();
   bench_run(root, (uint32_t)(n_arg + 1024 < 1024 ? 1024 : n_arg + 1024));
   bench_line l;
   bench_begin(&l, "spawn");
