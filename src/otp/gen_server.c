@@ -93,17 +93,12 @@ static ep_term value_dup(const ep_gs_value *v) {
   return t;
 }
 
-/* {Tag, Reply}, built straight into the caller's mailbox block. The tag
- * of our own calls is an alias, gone once the caller gave up (R47); a
- * plain one (a '$gen_call' made by hand) gets the reply at its pid. */
+/* {Tag, Reply}, built on the stack and copied into the caller's mailbox.
+ * The tag of our own calls is an alias, gone once the caller gave up
+ * (R47); a plain one (a '$gen_call' made by hand) gets the reply at its
+ * pid. */
 static void send_reply(const ep_from *from, const ep_gs_value *v) {
   const ep_ref *a = &from->tag;
-  if (!ep_is_alias(a)) {
-    ep_term t = value_dup(v);
-    ep_send_fmt(from->pid, "{~r, ~t}", a, t);
-    ep_term_free(t);
-    return;
-  }
   uint8_t buf[256];
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);
@@ -116,7 +111,10 @@ static void send_reply(const ep_from *from, const ep_gs_value *v) {
   default: ep_b_term(&b, v->u.term); break;
   }
   ep_b_end(&b);
-  ep_send_alias(a, ep_b_peek(&b));
+  if (ep_is_alias(a))
+    ep_send_alias(a, ep_b_peek(&b));
+  else
+    ep_send(from->pid, ep_b_peek(&b));
   ep_b_free(&b);
 }
 
