@@ -189,6 +189,7 @@ ep_term ep_atom_term(ep_smallterm *s, ep_atom a);
 ep_term ep_int_term(ep_smallterm *s, int64_t v);
 ep_term ep_pid_term(ep_smallterm *s, ep_pid p);
 ep_term ep_ref_term(ep_smallterm *s, const ep_ref *r);
+ep_term ep_nil_term(ep_smallterm *s);      /* [] */
 
 /* ------------------------------------------------------------- builder -- */
 

@@ -441,8 +441,9 @@ int ep_gen_server_try_call(ep_server s, ep_term req, long timeout_ms, ep_term *r
 }
 
 int ep_gen_server_cast(ep_server s, ep_term req) {
+  uint8_t buf[256];            /* a small request is wrapped without a malloc */
   ep_build b;
-  ep_b_init(&b);
+  ep_b_init_buf(&b, buf, sizeof buf);
   ep_b_tuple(&b);
   ep_b_atom(&b, ep__A.gen_cast);
   ep_b_term(&b, req);

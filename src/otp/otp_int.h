@@ -99,6 +99,8 @@ static inline void *ep__get_ptr(ep_term t) {
 ep_term ep__b_done(ep_build *b);
 /* The same without a copy: b's term in place (b still owns it). */
 ep_term ep__b_view(ep_build *b);
+/* A heap copy of t to keep; aborts when out of memory, as ep__b_done. */
+ep_term ep__keep(ep_term t);
 /* demonitor(Ref, [flush]) that looks through the mailbox only when the
  * monitor had already fired: an active monitor has no DOWN queued. */
 static inline void ep__demonitor_flush(const ep_ref *r) {

@@ -33,6 +33,13 @@ ep_term ep__b_view(ep_build *b) {
   return t;
 }
 
+ep_term ep__keep(ep_term t) {
+  ep_term c = ep_term_dup(t);
+  if (!c)
+    abort();
+  return c;
+}
+
 int64_t ep__now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -521,7 +521,7 @@ static ep_term b_reply_pid(ep_build *b, ep_atom tag, ep_pid p) {
   else
     ep_b_pid(b, p);
   ep_b_end(b);
-  return ep__b_done(b);
+  return ep__b_view(b);
 }
 
 static ep_term b_error(ep_build *b, ep_term why) {
@@ -530,7 +530,7 @@ static ep_term b_error(ep_build *b, ep_term why) {
   ep_b_atom(b, EP_A_error);
   ep_b_term(b, why);
   ep_b_end(b);
-  return ep__b_done(b);
+  return ep__b_view(b);
 }
 
 static ep_term b_error_atom(ep_build *b, ep_atom a) {
@@ -547,7 +547,7 @@ static ep_term already_started(ep_build *b, ep_pid p) {
   ep_b_pid(b, p);
   ep_b_end(b);
   ep_b_end(b);
-  return ep__b_done(b);
+  return ep__b_view(b);
 }
 
 /* {start_child, {Id, Start, Args, Restart, Shutdown, Type}} */
@@ -555,24 +555,28 @@ static ep_term call_start_child(struct sup *s, ep_term arg, ep_build *b) {
   ep_term why;
   ep_smallterm st;
   if (sofo(s)) {
-    ep_b_reset(b);
-    ep_b_list(b);
+    /* Template args ++ extra, on the stack: a temporary child (a pool's
+     * worker) keeps no copy, so the usual start allocates nothing here. */
+    uint8_t buf[256];
+    ep_build ab;
+    ep_b_init_buf(&ab, buf, sizeof buf);
+    ep_b_list(&ab);
     for (ep_term l = s->tmpl.args; ep_list_head(l); l = ep_list_tail(l))
-      ep_b_term(b, ep_list_head(l));
+      ep_b_term(&ab, ep_list_head(l));
     for (ep_term l = arg; ep_list_head(l); l = ep_list_tail(l))
-      ep_b_term(b, ep_list_head(l));
-    ep_b_end(b);
-    ep_term args = ep__b_done(b);
+      ep_b_term(&ab, ep_list_head(l));
+    ep_b_end(&ab);
+    ep_term args = ep__b_view(&ab);
     struct child c = s->tmpl;
     int rc = start_one(&c, args, &why, &st);
+    ep_term r;
     if (rc == 0) {
-      dyn_put(s, c.pid, s->tmpl.restart == EP_TEMPORARY ? NULL : args);
-      if (s->tmpl.restart == EP_TEMPORARY)
-        ep_term_free(args);
-      return b_reply_pid(b, EP_A_ok, c.pid);
+      dyn_put(s, c.pid, s->tmpl.restart == EP_TEMPORARY ? NULL : ep__keep(args));
+      r = b_reply_pid(b, EP_A_ok, c.pid);
+    } else {
+      r = rc == EP_IGNORED ? b_reply_pid(b, EP_A_ok, EP_PID_NONE) : b_error(b, why);
     }
-    ep_term r = rc == EP_IGNORED ? b_reply_pid(b, EP_A_ok, EP_PID_NONE) : b_error(b, why);
-    ep_term_free(args);
+    ep_b_free(&ab);
     return r;
   }
   ep_child_spec cs = {0};
@@ -621,7 +625,7 @@ static ep_term call_by_id(struct sup *s, ep_atom op, ep_term arg, ep_build *b) {
       dyn_del(s, d);
       ep_b_reset(b);
       ep_b_atom(b, EP_A_ok);
-      return ep__b_done(b);
+      return ep__b_view(b);
     }
     return b_error_atom(b, ep__A.simple_one_for_one);
   }
@@ -638,14 +642,14 @@ static ep_term call_by_id(struct sup *s, ep_atom op, ep_term arg, ep_build *b) {
     if (c->restart == EP_TEMPORARY)
       kids_remove(s, i);
     ep_b_atom(b, EP_A_ok);
-    return ep__b_done(b);
+    return ep__b_view(b);
   }
   if (running(c))
     return b_error_atom(b, EP_A_running);
   if (op == ep__A.delete_child) {
     kids_remove(s, i);
     ep_b_atom(b, EP_A_ok);
-    return ep__b_done(b);
+    return ep__b_view(b);
   }
   ep_term why;
   ep_smallterm st;
@@ -679,7 +683,7 @@ static ep_term which_children(struct sup *s, ep_build *b) {
       b_child(b, s->kids[i].id, s->kids[i].pid, s->kids[i].restarting, s->kids[i].type);
   }
   ep_b_end(b);
-  return ep__b_done(b);
+  return ep__b_view(b);
 }
 
 static void b_count(ep_build *b, ep_atom k, long v) {
@@ -708,13 +712,14 @@ static ep_term count_children(struct sup *s, ep_build *b) {
   b_count(b, ep__A.supervisors, sups);
   b_count(b, ep__A.workers, workers);
   ep_b_end(b);
-  return ep__b_done(b);
+  return ep__b_view(b);
 }
 
+/* Every reply is built in b, on the stack when it fits, and sent from
+ * there: the usual call allocates nothing for its reply. */
 static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
-  (void)from;
   struct sup *s = state;
-  uint8_t buf[256];   /* the usual reply fits: no malloc to build it */
+  uint8_t buf[256];
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);
   ep_term r;
@@ -733,8 +738,9 @@ static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
     r = count_children(s, &b);
   else
     r = b_error_atom(&b, ep__A.bad_call);
+  ep_gen_server_reply(from, r);
   ep_b_free(&b);
-  return ep_reply_take(r);
+  return ep_noreply();
 }
 
 static void sup_release(void *state) { sup_free(state); }
@@ -833,18 +839,9 @@ int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec, ep_pid *
 
 int ep_supervisor_start_child_args(ep_server sup, ep_term extra, ep_pid *pid,
                                    ep_term *reason) {
-  ep_build b;
-  ep_b_init(&b);
-  ep_b_tuple(&b);
-  ep_b_atom(&b, ep__A.start_child);
-  if (extra)
-    ep_b_term(&b, extra);
-  else
-    ep_b_nil(&b);
-  ep_b_end(&b);
-  ep_term req = ep__b_done(&b);
-  ep_b_free(&b);
-  return decode(ep__gen_call_take(sup, req, EP_INFINITY, sup_site), pid, reason);
+  ep_smallterm st;
+  return decode(sup_call_x(sup, ep__A.start_child, extra ? extra : ep_nil_term(&st)), pid,
+                reason);
 }
 
 static int by_id(ep_server sup, ep_atom op, const char *id, ep_pid *pid, ep_term *reason) {

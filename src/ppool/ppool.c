@@ -144,11 +144,16 @@ int ep_ppool_sync_queue(ep_atom name, ep_term args, ep_pid *worker) {
   return job_call(name, "sync", args, EP_INFINITY, worker);
 }
 
+static ep_atom a_async;
+
+__attribute__((constructor)) static void ppool_atoms_init(void) { a_async = ep_atom_of("async"); }
+
 int ep_ppool_async_queue(ep_atom name, ep_term args) {
+  uint8_t buf[256];            /* the usual job fits: queueing allocates nothing */
   ep_build b;
-  ep_b_init(&b);
+  ep_b_init_buf(&b, buf, sizeof buf);
   ep_b_tuple(&b);
-  ep_b_atom_name(&b, "async");
+  ep_b_atom(&b, a_async);
   ep_b_term(&b, args);
   ep_b_end(&b);
   ep_gen_server_cast(ep_srv_name(name), ep_b_peek(&b));

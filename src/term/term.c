@@ -288,6 +288,11 @@ ep_term ep_atom_term(ep_smallterm *s, ep_atom a) {
   return mkterm(s->b);
 }
 
+ep_term ep_nil_term(ep_smallterm *s) {
+  s->b[0] = T_NIL;
+  return mkterm(s->b);
+}
+
 ep_term ep_int_term(ep_smallterm *s, int64_t v) {
   s->b[0] = T_INT;
   wr64(s->b + 1, (uint64_t)v);

@@ -375,6 +375,10 @@ TEST(smallterm, refs_and_atoms) {
   r.len = 0;
   ck_assert_ptr_null(ep_ref_term(&s2, &r));
   ck_assert(ep_is_atom(ep_atom_term(&s2, EP_A_ok), EP_A_ok));
+  ep_term nil = ep_nil_term(&s2);
+  ck_assert_int_eq(ep_type_of(nil), EP_TNIL);
+  ck_assert_uint_eq(ep_term_size(nil), 1);
+  ck_assert_uint_eq(ep_list_length(nil), 0);
   ck_assert_str_eq(ep_err_name(EP_EDEPTH), "EP_EDEPTH");
   ck_assert_str_eq(ep_strerror(EP_ENOMEM), "out of memory");
 }
