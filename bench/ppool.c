@@ -11,21 +11,19 @@ static long l_arg, t_arg;
 static long long result;
 static uint64_t wall;
 
-static void task(ep_term arg) {          /* {Main, I} */
+static void task(ep_term args) {         /* [Main, I] */
   ep_pid main_pid;
   int64_t i = 0;
-  ep_get_pid(ep_tuple_elem(arg, 0), &main_pid);
-  ep_get_int(ep_tuple_elem(arg, 1), &i);
+  ep_get_pid(ep_list_head(args), &main_pid);
+  ep_get_int(ep_list_head(ep_list_tail(args)), &i);
   ep_send_fmt(main_pid, "{task_done, ~L}", (long long)(i * i));
 }
 
-/* The pool's worker start function: args = [Main, I]. */
+/* The pool's worker start function: the task gets [Main, I] as it is,
+ * as the Erlang peer's fun closes over Main and I. */
 static int start_task(ep_term args, ep_pid *pid, ep_term *reason) {
   (void)reason;
-  ep_term a;
-  ep_format(&a, "{~t, ~t}", ep_list_head(args), ep_list_head(ep_list_tail(args)));
-  *pid = ep_spawn_link(task, a);
-  ep_term_free(a);
+  *pid = ep_spawn_link(task, args);
   return 0;
 }
 

@@ -222,13 +222,13 @@ static void dispatch(struct gs *g, enum which w, ep_term t, const ep_from *from)
   handle_ret(g, &r, from);
 }
 
-static bool is_tagged(ep_term m, ep_atom tag, size_t arity) {
-  return ep_tuple_arity(m) == arity && ep_is_atom(ep_tuple_elem(m, 0), tag);
-}
-
-/* One message, by kind (R48-R50, R54, R55). */
+/* One message, by kind (R48-R50, R54, R55): the tag is read once. */
 static void handle_msg(struct gs *g, ep_term m) {
-  if (is_tagged(m, ep__A.gen_call, 3)) {
+  size_t arity = ep_tuple_arity(m);
+  ep_atom tag = 0;
+  if (arity == 2 || arity == 3)
+    ep_get_atom(ep_tuple_elem(m, 0), &tag);
+  if (tag == ep__A.gen_call && arity == 3) {
     ep_term f = ep_tuple_elem(m, 1);
     ep_from from;
     if (ep_tuple_arity(f) == 2 && ep_get_pid(ep_tuple_elem(f, 0), &from.pid) == 0 &&
@@ -236,12 +236,12 @@ static void handle_msg(struct gs *g, ep_term m) {
       dispatch(g, W_CALL, ep_tuple_elem(m, 2), &from);
       return;
     }
-  } else if (is_tagged(m, ep__A.gen_cast, 2)) {
+  } else if (tag == ep__A.gen_cast && arity == 2) {
     dispatch(g, W_CAST, ep_tuple_elem(m, 1), NULL);
     return;
-  } else if (is_tagged(m, ep__A.gen_stop, 2)) {
+  } else if (tag == ep__A.gen_stop && arity == 2) {
     stop_owned(g, ep_term_dup(ep_tuple_elem(m, 1)));
-  } else if (is_tagged(m, EP_A_EXIT, 3)) {
+  } else if (tag == EP_A_EXIT && arity == 3) {
     ep_pid from;
     if (ep_get_pid(ep_tuple_elem(m, 1), &from) == 0 && ep_pid_eq(from, g->parent))
       stop_owned(g, ep_term_dup(ep_tuple_elem(m, 2)));

@@ -11,10 +11,10 @@
 #include "eproc.h"
 #include "ppool_int.h"
 
+/* Two words, so that a long queue stays small: most jobs are async. */
 struct job {
-  bool sync;                    /* a sync_queue caller waits for the reply */
-  ep_from from;
   ep_term args;                 /* owned */
+  ep_from *from;                /* owned: a sync_queue caller awaiting the reply, or NULL */
 };
 
 struct serv {
@@ -83,25 +83,31 @@ static bool refs_take(struct serv *s, const ep_ref *r) {
 
 /* ----------------------------------------------------------- the queue -- */
 
-static void q_push(struct serv *s, struct job j) {
+/* Queues a copy of args, and of from when the caller waits. */
+static void q_push(struct serv *s, ep_term args, const ep_from *from) {
+  struct job j = {ep_term_dup(args), NULL};
+  if (from && (j.from = malloc(sizeof *j.from)) != NULL)
+    *j.from = *from;
+  if (!j.args || (from && !j.from))
+    abort();
   if (s->qlen == s->qcap) {
     size_t ncap = s->qcap ? s->qcap * 2 : 16;
     struct job *n = malloc(ncap * sizeof *n);
     if (!n)
       abort();
     for (size_t i = 0; i < s->qlen; i++)
-      n[i] = s->q[(s->qhead + i) % s->qcap];
+      n[i] = s->q[(s->qhead + i) & (s->qcap - 1)];
     free(s->q);
     s->q = n;
     s->qcap = ncap;
     s->qhead = 0;
   }
-  s->q[(s->qhead + s->qlen++) % s->qcap] = j;
+  s->q[(s->qhead + s->qlen++) & (s->qcap - 1)] = j;   /* qcap: a power of 2 */
 }
 
 static struct job q_pop(struct serv *s) {
   struct job j = s->q[s->qhead];
-  s->qhead = (s->qhead + 1) % s->qcap;
+  s->qhead = (s->qhead + 1) & (s->qcap - 1);
   s->qlen--;
   return j;
 }
@@ -154,10 +160,11 @@ static bool dequeue(struct serv *s) {
     struct job j = q_pop(s);
     ep_pid pid;
     int rc = start_worker(s, j.args, &pid);
-    if (j.sync) {
+    if (j.from) {
       ep_term r = rc == 0 ? ok_pid(pid) : error_atom(ep_atom_of(ep_err_name(rc)));
-      ep_gen_server_reply(&j.from, r);
+      ep_gen_server_reply(j.from, r);
       ep_term_free(r);
+      free(j.from);
     }
     ep_term_free(j.args);
     if (rc == EP_ENOPROC)
@@ -201,6 +208,7 @@ static void release(void *state) {
   while (s->qlen) {
     struct job j = q_pop(s);
     ep_term_free(j.args);
+    free(j.from);
   }
   free(s->q);
   free(s->refs);
@@ -241,7 +249,7 @@ static ep_gs_ret handle_call(ep_term req, const ep_from *from, void *state) {
     s->rejected++;
     return ep_reply_take(error_atom(ep_atom_of("queue_full")));
   }
-  q_push(s, (struct job){true, *from, ep_term_dup(args)});
+  q_push(s, args, from);
   return ep_noreply();                         /* answered by dequeue (R76) */
 }
 
@@ -258,7 +266,7 @@ static ep_gs_ret handle_cast(ep_term req, void *state) {
   } else if (q_full(s))
     s->rejected++;
   else
-    q_push(s, (struct job){false, {EP_PID_NONE, {0}}, ep_term_dup(args)});
+    q_push(s, args, NULL);
   return ep_noreply();
 }
 

@@ -567,9 +567,11 @@ void ep__b_pid(ep_build *b, ep_pid p) {
 
 void ep_b_ref(ep_build *b, const ep_ref *r) {
   if (!r || r->len < 1 || r->len > 5) { fail(b, EP_EINVAL); return; }
-  uint8_t t[30];
-  put_ref(t, r);
-  put_scalar(b, t, ref_size(r));
+  if (!value_start(b)) return;
+  uint8_t *q = grow(b, ref_size(r));    /* written in place: no copy of a variable size */
+  if (!q) return;
+  put_ref(q, r);
+  value_done(b);
 }
 
 void ep_b_port(ep_build *b, const ep_port *p) {
