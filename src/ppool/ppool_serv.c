@@ -7,6 +7,7 @@
  * server attaches to its ppool_sup once init has returned.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "eproc.h"
 #include "ppool_int.h"
@@ -91,16 +92,15 @@ static void q_push(struct serv *s, ep_term args, const ep_from *from) {
   if (!j.args || (from && !j.from))
     abort();
   if (s->qlen == s->qcap) {
-    size_t ncap = s->qcap ? s->qcap * 2 : 16;
-    struct job *n = malloc(ncap * sizeof *n);
+    /* realloc (a large ring moves by remapping, not copying), then the
+     * wrapped part [0, qhead) goes after the old end */
+    size_t ocap = s->qcap, ncap = ocap ? ocap * 2 : 16;
+    struct job *n = realloc(s->q, ncap * sizeof *n);
     if (!n)
       abort();
-    for (size_t i = 0; i < s->qlen; i++)
-      n[i] = s->q[(s->qhead + i) & (s->qcap - 1)];
-    free(s->q);
+    memcpy(n + ocap, n, s->qhead * sizeof *n);
     s->q = n;
     s->qcap = ncap;
-    s->qhead = 0;
   }
   s->q[(s->qhead + s->qlen++) & (s->qcap - 1)] = j;   /* qcap: a power of 2 */
 }

@@ -101,6 +101,35 @@ OTP_TEST(ppool, R77_async_queue_fifo) {
   ck_assert_int_eq(ep_ppool_stop(), 0);
 }
 
+static void queue_numbered(long from, long to) {
+  for (long i = from; i < to; i++) {
+    ck_assert_int_eq(ep_ppool_async_queue(A("nagger"), T("[~l, 0, 1, ~p]", i, ep_self())), 0);
+  }
+}
+
+static void expect_numbered(long from, long to) {
+  EP_PATTERN(p_nag, "{_, N::int}");
+  for (long i = from; i < to; i++) {
+    ck_assert_int_eq(ep_receive(5000, p_nag), 0);
+    int64_t n = -1;
+    ep_bind(&n);
+    ck_assert_int_eq(n, i);
+  }
+}
+
+/* Test that the queue keeps FIFO order while it wraps around its ring
+ * and grows with the wrapped part in it (R77): 12 jobs, 6 done, 40 more. */
+OTP_TEST(ppool, R77_queue_order_across_wrap_and_growth) {
+  start_nagger_pool(1, 0);
+  queue_numbered(0, 12);
+  expect_numbered(0, 6);
+  queue_numbered(12, 52);
+  ck_assert_int_le(stats().queued, 46);
+  expect_numbered(6, 52);
+  ck_assert(ot_none("{_, _}"));
+  ck_assert_int_eq(ep_ppool_stop(), 0);
+}
+
 /* Test that a worker killed or crashing frees its slot for the next queued
  * job, and the pool server survives (R78). */
 OTP_TEST(ppool, R78_crashing_worker_frees_slot) {
