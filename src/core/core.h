@@ -440,8 +440,13 @@ void *ep__ctx_init(void *top, void (*entry)(void *), void *arg);
 /* process table (proc.c) */
 ep__proc *ep__lookup(ep_pid p);
 static inline ep_pid ep__pid(const ep__proc *p) { return (ep_pid){p->id, p->serial, 0, 0}; }
-void ep__lock(ep__proc *p);
-void ep__unlock(ep__proc *p);
+/* A PCB's spinlock. Inline when free, which is nearly always: a lock is
+ * held for a few list operations, so waiting is rare (ep__lock_wait). */
+void ep__lock_wait(ep__proc *p);
+static inline void ep__lock(ep__proc *p) {
+  if (EP_UNLIKELY(atomic_exchange_explicit(&p->lock, 1, memory_order_acquire))) ep__lock_wait(p);
+}
+static inline void ep__unlock(ep__proc *p) { atomic_store_explicit(&p->lock, 0, memory_order_release); }
 void ep__lock2(ep__proc *a, ep__proc *b);
 void ep__unlock2(ep__proc *a, ep__proc *b);
 void ep__retire(ep__worker *w, ep__proc *p);

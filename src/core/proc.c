@@ -14,7 +14,9 @@
 
 /* ---------------------------------------------------------------- locks -- */
 
-void ep__lock(ep__proc *p) {
+/* The first exchange failed: spin on a plain load (no line ping-pong),
+ * then yield the thread. */
+void ep__lock_wait(ep__proc *p) {
   for (int spins = 0;; spins++) {
     if (!atomic_load_explicit(&p->lock, memory_order_relaxed) &&
         !atomic_exchange_explicit(&p->lock, 1, memory_order_acquire))
@@ -25,8 +27,6 @@ void ep__lock(ep__proc *p) {
 #endif
   }
 }
-
-void ep__unlock(ep__proc *p) { atomic_store_explicit(&p->lock, 0, memory_order_release); }
 
 void ep__lock2(ep__proc *a, ep__proc *b) {
   if (a == b) {

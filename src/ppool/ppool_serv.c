@@ -278,17 +278,17 @@ static ep_gs_ret handle_info(ep_term msg, void *state) {
   ep_ref ref;
   ep_pid from;
   ep_term why;
-  if (ep_match(p_exit, msg, &from, &why)) {
-    if (ep_pid_eq(from, s->wsup)) {          /* as the link would have: go with it */
-      if (ep_is_atom(why, EP_A_noproc))      /* gone before we linked: a pool stop */
-        return ep_stop_atom(EP_A_shutdown);
-      return ep_stop_term(why);
-    }
-  } else if (ep_match(p_down, msg, &ref)) {
+  if (ep_match(p_down, msg, &ref)) {           /* the usual message first */
     if (refs_take(s, &ref)) {
       s->running--;
       if (!dequeue(s))
         return ep_stop_atom(EP_A_shutdown);
+    }
+  } else if (ep_match(p_exit, msg, &from, &why)) {
+    if (ep_pid_eq(from, s->wsup)) {          /* as the link would have: go with it */
+      if (ep_is_atom(why, EP_A_noproc))      /* gone before we linked: a pool stop */
+        return ep_stop_atom(EP_A_shutdown);
+      return ep_stop_term(why);
     }
   } else if (ep_match(p_init, msg)) {
     ep_child_spec spec = {.id = "worker_sup", .start = ep__ppool_worker_sup_start_link,
