@@ -47,18 +47,26 @@ typedef struct ep__call_site {
   bool with_timeout;       /* call/3 form */
 } ep__call_site;
 
-/* The generic call: sends {'$gen_call', {self(), Tag}, req} and waits. Same
- * returns as ep_gen_server_try_call. */
-int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply);
-/* The exiting form: on failure, exits with the reason of the call site. */
-ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
+/* The generic call: sends {'$gen_call', {self(), Tag}, Req} and waits, Req
+ * being {op, arg} (the atom op if arg is NULL), or arg itself if op is 0,
+ * written straight into the message. Same returns as
+ * ep_gen_server_try_call. */
+int ep__gen_call_op(ep_server s, ep_atom op, ep_term arg, long timeout_ms, ep_term *reply);
+static inline int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
+  return ep__gen_call_op(s, 0, req, timeout_ms, reply);
+}
 
-/* The same, taking req (a heap term): freed whatever happens. */
+/* The exiting form of ep__gen_call_op: it allocates nothing that a caller
+ * killed while it waits would leave behind. */
+ep_term ep__gen_call_op_x(ep_server s, ep_atom op, ep_term arg, long timeout_ms,
+                         ep__call_site site);
+/* The exiting form: on failure, exits with the reason of the call site. */
+static inline ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms,
+                                     ep__call_site site) {
+  return ep__gen_call_op_x(s, 0, req, timeout_ms, site);
+}
+/* The exiting form taking req (a heap term): freed whatever happens. */
 ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
-/* The same for a request in builder b (on the caller's stack when it
- * fits: a caller killed while it waits then leaves nothing behind); frees
- * b on every path. */
-ep_term ep__gen_call_build(ep_server s, ep_build *b, long timeout_ms, ep__call_site site);
 
 /* Exits with `reason`, which the caller owns (a heap term): the reason is
  * parked in the caller's own mailbox first, so nothing is leaked. */

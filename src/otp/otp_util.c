@@ -94,7 +94,22 @@ _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t) {
   ep__exit_owned(ep__b_done(&b));
 }
 
-int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
+/* Writes the request: {op, arg}, the atom op when arg is NULL, or arg
+ * itself when op is 0. */
+static void b_request(ep_build *b, ep_atom op, ep_term arg) {
+  if (!op) {
+    ep_b_term(b, arg);
+  } else if (!arg) {
+    ep_b_atom(b, op);
+  } else {
+    ep_b_tuple(b);
+    ep_b_atom(b, op);
+    ep_b_term(b, arg);
+    ep_b_end(b);
+  }
+}
+
+int ep__gen_call_op(ep_server s, ep_atom op, ep_term arg, long timeout_ms, ep_term *reply) {
   EP_PATTERN(p_reply, "{^Tag, Reply}");
   EP_PATTERN(p_down, "{'DOWN', ^Tag, process, _, Reason}");
   ep_pid pid = ep_server_pid(s);
@@ -110,8 +125,8 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
    * already queued (R47 in a busy mailbox). */
   ep_recv_mark();
   ep_ref tag = ep_monitor_alias(pid);
-  /* Built on the stack (no allocation for a small request), then copied
-   * into the mailbox block. */
+  /* Built on the stack (no allocation for a small request), the request
+   * written straight into it, then copied into the mailbox block. */
   uint8_t buf[256];
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);
@@ -121,7 +136,7 @@ int ep__gen_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply) {
   ep_b_pid(&b, self);
   ep_b_ref(&b, &tag);
   ep_b_end(&b);
-  ep_b_term(&b, req);
+  b_request(&b, op, arg);
   ep_b_end(&b);
   ep_send(pid, ep_b_peek(&b));
   ep_b_free(&b);
@@ -176,35 +191,29 @@ static ep_term call_reason(int rc, ep_term out, ep_server s, ep_term req, long t
   return t;
 }
 
-ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
+ep_term ep__gen_call_op_x(ep_server s, ep_atom op, ep_term arg, long timeout_ms,
+                         ep__call_site site) {
   ep_term out = NULL;
-  int rc = ep__gen_call(s, req, timeout_ms, &out);
+  int rc = ep__gen_call_op(s, op, arg, timeout_ms, &out);
   if (rc == 0)
     return out;
-  ep__exit_owned(call_reason(rc, out, s, req, timeout_ms, site));
+  uint8_t buf[256];               /* the request again, for the reason */
+  ep_build b;
+  ep_b_init_buf(&b, buf, sizeof buf);
+  b_request(&b, op, arg);
+  ep_term why = call_reason(rc, out, s, ep__b_view(&b), timeout_ms, site);
+  ep_b_free(&b);
+  ep__exit_owned(why);
 }
 
-/* The call, then req's storage released (b freed, or req itself if b is
- * NULL) whatever happens: before the exit on failure, as the reason is
- * built from req. */
-static ep_term call_release(ep_server s, ep_term req, ep_build *b, long timeout_ms,
-                            ep__call_site site) {
+/* req is released before the exit on failure, the reason built from it
+ * first. */
+ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
   ep_term out = NULL;
   int rc = ep__gen_call(s, req, timeout_ms, &out);
   ep_term why = rc ? call_reason(rc, out, s, req, timeout_ms, site) : NULL;
-  if (b)
-    ep_b_free(b);
-  else
-    ep_term_free(req);
+  ep_term_free(req);
   if (rc)
     ep__exit_owned(why);
   return out;
-}
-
-ep_term ep__gen_call_build(ep_server s, ep_build *b, long timeout_ms, ep__call_site site) {
-  return call_release(s, ep__b_view(b), b, timeout_ms, site);
-}
-
-ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site) {
-  return call_release(s, req, NULL, timeout_ms, site);
 }

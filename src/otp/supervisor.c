@@ -766,21 +766,11 @@ int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
 
 static const ep__call_site sup_site = {EP_A_gen_server, true};
 
+/* {op, arg} (op if arg is NULL) to the supervisor: nothing of it is on the
+ * heap, so a pool server shut down while it waits for its supervisor
+ * leaves nothing behind. */
 static ep_term sup_call_x(ep_server sup, ep_atom op, ep_term arg) {
-  /* on the stack when it fits: a pool server shut down while it waits
-   * for its supervisor leaves nothing behind */
-  uint8_t buf[512];
-  ep_build b;
-  ep_b_init_buf(&b, buf, sizeof buf);
-  if (arg) {
-    ep_b_tuple(&b);
-    ep_b_atom(&b, op);
-    ep_b_term(&b, arg);
-    ep_b_end(&b);
-  } else {
-    ep_b_atom(&b, op);
-  }
-  return ep__gen_call_build(sup, &b, EP_INFINITY, sup_site);
+  return ep__gen_call_op_x(sup, op, arg, EP_INFINITY, sup_site);
 }
 
 /* Reads {ok, Pid | undefined} / {error, E} / ok. */
