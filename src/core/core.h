@@ -171,9 +171,24 @@ typedef struct ep__worker ep__worker;
 
 enum ep__intent { IN_YIELD = 1, IN_PARK, IN_PARK_FREE, IN_EXIT };
 
+/* ep_catch's jump. GCC's and Clang's builtin setjmp keeps only the frame
+ * and stack pointers and the resume address (a few stores, no signal
+ * mask: a gen_server takes one per callback); the compiler saves whatever
+ * else is live around it. Under the sanitizers it is libc's, which they
+ * intercept to follow the stack. */
+#if defined(EP_SANITIZE_BUILD)
+typedef jmp_buf ep__jmpbuf;
+#define EP__SETJMP(b) setjmp(b)
+#define EP__LONGJMP(b) longjmp(b, 1)
+#else
+typedef void *ep__jmpbuf[5];
+#define EP__SETJMP(b) __builtin_setjmp(b)
+#define EP__LONGJMP(b) __builtin_longjmp(b, 1)
+#endif
+
 typedef struct ep__catch {
   struct ep__catch *up;
-  jmp_buf jb;
+  ep__jmpbuf jb;
 } ep__catch;
 
 typedef bool (*ep__match_fn)(ep_term msg, void *ctx, int *clause);

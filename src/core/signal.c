@@ -450,7 +450,7 @@ static _Noreturn void throw_exit(ep__proc *p, ep_term owned, bool error) {
     p->catch_top = c->up;
     if (p->caught) ep_term_free(p->caught);
     p->caught = owned;
-    longjmp(c->jb, 1);
+    EP__LONGJMP(c->jb);
   }
   p->crashed = error;
   ep__exit_self(p, owned);
@@ -492,7 +492,7 @@ static EP_NOINLINE int catch_run(ep__proc *p, void (*fn)(void *ctx), void *ctx, 
   ep__catch c;
   c.up = p->catch_top;
   p->catch_top = &c;
-  if (setjmp(c.jb) == 0) {
+  if (EP__SETJMP(c.jb) == 0) {
     fn(ctx);
     p->catch_top = c.up;
     return 0;
