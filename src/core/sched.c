@@ -52,6 +52,10 @@ EP_NOINLINE ep__worker *ep__tls_worker_slow(void) {
 #endif
 void ep__set_tls_worker(ep__worker *w) { ep__tls_w = w; }
 
+/* Every this many picks a worker takes from the global FIFO first (a
+ * prime, so it does not beat in step with a program's own periods). */
+#define GLOBAL_EVERY 61
+
 /* -------------------------------------------------------- fiber hooks -- */
 
 void ep__fiber_create(ep__proc *p) {
@@ -163,6 +167,7 @@ static ep__proc *rn_steal(ep__worker *v) {
 
 static bool give_stack(ep__worker *w, ep__proc *p);
 static void publish_spawned(ep__worker *w);
+static ep__proc *dq_take(ep__worker *w);
 static void finish_handoff(ep__worker *w);
 
 /* q runs on w from now on, in place of the running process, which is left
@@ -175,15 +180,24 @@ static inline void take_over(ep__worker *w, ep__proc *p, ep__proc *q) {
                         memory_order_relaxed);
 }
 
-/* A process that parks while its worker's runnext holds another switches
- * straight to it (one switch instead of two, no trip through the
- * scheduler loop). The park is then completed on the other side, by
- * finish_handoff, once its stack has been left. */
+/* A process that parks (or dies) while its worker has another ready, in
+ * runnext or else in the local queue, switches straight to it (one switch
+ * instead of two, no trip through the scheduler loop). The park is then
+ * completed on the other side, by finish_handoff, once its stack has been
+ * left. */
 static bool handoff(ep__worker *w, ep__proc *p) {
   ep__proc *q = rn_take(w);
+  bool fresh = false;
   if (!q && w->spawned && !w->spawned->qnext) {
     q = w->spawned;   /* spawned one child and now waits for it (spawn_latency, calls) */
     w->spawned = NULL;
+  } else if (!q && !w->spawned && (w->tick + 1) % GLOBAL_EVERY != 0 &&
+             (q = dq_take(w)) != NULL) {
+    /* the next of the local queue, with a slice of its own, as the loop
+     * would take it; the picks that are the global FIFO's turn are left
+     * to the loop */
+    w->tick++;
+    fresh = true;
   }
   if (!q) return false;
   char here;
@@ -192,6 +206,7 @@ static bool handoff(ep__worker *w, ep__proc *p) {
     return false;
   }
   take_over(w, p, q);
+  if (fresh) w->budget = EP_REDUCTIONS;
   /* a dying process's stack is never resumed */
   SWITCH_STACKS(&p->sp, q->sp, &p->asan_fake, p->intent == IN_EXIT, ep__stack_lo(q->stack),
                 ep__stack_usable(q->stack), q->tsan_fiber);
@@ -711,7 +726,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
     if (atomic_load_explicit(&RT->quit, memory_order_acquire)) return NULL;
     ep__proc *p = NULL;
     bool from_next = false;
-    if (++w->tick % 61 == 0) p = global_get(w);   /* the global FIFO is not starved */
+    if (++w->tick % GLOBAL_EVERY == 0) p = global_get(w);   /* the global FIFO is not starved */
     if (!p && w->tick % 16381 == 0) p = take_resume(w);   /* nor, rarely, a spawner */
     if (!p) p = local_get(w, &from_next);
     *fresh_slice = !from_next;
