@@ -86,11 +86,11 @@ static bool refs_take(struct serv *s, const ep_ref *r) {
 
 /* Queues a copy of args, and of from when the caller waits. */
 static void q_push(struct serv *s, ep_term args, const ep_from *from) {
-  struct job j = {ep_term_dup(args), NULL};
-  if (from && (j.from = malloc(sizeof *j.from)) != NULL)
-    *j.from = *from;
+  struct job j = {ep_term_dup(args), from ? malloc(sizeof *from) : NULL};
   if (!j.args || (from && !j.from))
     abort();
+  if (from)
+    *j.from = *from;
   if (s->qlen == s->qcap) {
     /* realloc (a large ring moves by remapping, not copying), then the
      * wrapped part [0, qhead) goes after the old end */
