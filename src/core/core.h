@@ -303,7 +303,7 @@ struct ep__worker {
   void *sched_sp;                   /* the scheduler loop's saved stack pointer */
   ep__proc *cur;                    /* running process, or NULL */
   ep__proc *spawned;                /* spawned by the running process, newest first */
-  ep__proc *handoff;                /* switched straight to its runnext: park it (sched.c) */
+  ep__proc *handoff;                /* handed its worker to another: park or bury it (sched.c) */
   uint32_t tick, rng;
   int budget;                       /* reductions left in this slice */
   _Atomic uint64_t switches;        /* bumped at each switch (monitor reads) */
