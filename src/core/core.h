@@ -121,12 +121,12 @@ typedef struct ep__msg {
   _Atomic(struct ep__msg *) next;   /* outer queue link (senders write it) */
   struct ep__msg *inext;            /* inner queue link (owner only) */
   uint8_t kind;                     /* ep__msg_kind */
-  uint8_t small;                    /* a EP__MSG_SMALL block (worker caches) */
+  uint8_t cls;                      /* block class + 1 (msg_alloc.c); 0: malloc'd */
   uint8_t done;                     /* released while still the outer queue's tail */
   uint8_t pad_;
   uint32_t aux;                     /* MK_TIMEOUT: generation; MK_MSG: alias sent to (0: none) */
 } ep__msg;
-#define EP__MSG_SMALL 128           /* bytes of a cached block, header included */
+#define EP__MSG_CLASSES 2           /* sizes of small blocks (msg_alloc.c) */
 
 #define EP__MSG_HDR sizeof(ep__msg)
 static inline ep_term ep__msg_term(const ep__msg *m) {
@@ -337,9 +337,9 @@ struct ep__worker {
   int nslots;
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
   _Atomic int quota_busy;           /* owner: changing quota (proc.c) */
-  ep__msg *msgs;                    /* cached free small message blocks (mailbox.c) */
-  int nmsgs;
-  ep__msg *msgs_full;               /* a full magazine of them, or NULL */
+  ep__msg *msgs[EP__MSG_CLASSES];   /* free small message blocks: a magazine (msg_alloc.c) */
+  int nmsgs[EP__MSG_CLASSES];
+  ep__msg *msgs_full[EP__MSG_CLASSES]; /* and a full one, or NULL */
   ep__freelist ltabs;               /* free smallest link tables (links.c) */
   ep__freelist fmons;               /* free monitor records (signal.c) */
   ep__stack *stacks;                /* cached free stacks */
@@ -527,16 +527,20 @@ bool ep__mq_markparked(ep__proc *p);          /* false: something arrived, run a
 void ep__mq_free_all(ep__proc *p, bool final);
 long ep__inner_free_all(ep__proc *p);          /* releases the inner queue (owner only) */
 void ep__msg_release(ep__proc *p, ep__msg *m); /* a message that came through p's queue */
-ep__msg *ep__msg_new(size_t term_size);
-ep__msg *ep__msg_copy(ep_term t);
-ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);
-ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t);
-void ep__msg_free_w(ep__worker *w, ep__msg *m);
 void ep__deliver_w(ep__worker *w, ep__proc *p, ep__msg *m);
-void ep__msg_free(ep__msg *m);
-void ep__msg_cache_free(ep__worker *w);
-void ep__msg_depot_free(void);
 ep__mon *ep__mon_new(ep__worker *w);
+
+/* message blocks (msg_alloc.c); the _w forms are for a process running on
+ * worker w (no thread-local lookup), w may be NULL off the workers */
+ep__msg *ep__msg_new(size_t term_size);
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size);
+ep__msg *ep__msg_copy(ep_term t);
+ep__msg *ep__msg_copy_w(ep__worker *w, ep_term t);
+void ep__msg_free(ep__msg *m);
+void ep__msg_free_w(ep__worker *w, ep__msg *m);
+void ep__msg_cache_free(ep__worker *w);       /* a stopping worker's blocks */
+void ep__msg_depot_free(void);                /* at stop: everything */
+size_t ep__msg_slab_bytes(void);              /* slab memory mapped now */
 void ep__deliver(ep__proc *p, ep__msg *m);    /* push, and schedule if parked */
 void ep__wake(ep__proc *p);                   /* push an MK_WAKE */
 void ep__drain_queued(ep__proc *p);           /* outer queue -> inner queue */
