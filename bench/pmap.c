@@ -17,8 +17,9 @@ static void square(ep_term arg) {
   int64_t x;
   ep_get_pid(ep_tuple_elem(arg, 0), &owner);
   ep_get_int(ep_tuple_elem(arg, 1), &x);
+  uint8_t buf[64];   /* the reply is built on the stack, as Erlang builds it on the heap */
   ep_build b;
-  ep_b_init(&b);
+  ep_b_init_buf(&b, buf, sizeof buf);
   ep_b_tuple(&b);
   ep_b_pid(&b, ep_self());
   ep_b_int(&b, x * x);
