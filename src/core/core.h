@@ -326,6 +326,7 @@ struct ep__worker {
   _Atomic int stuck;                /* monitor: not switched for EP_STUCK_NS; runnext stealable */
   _Atomic uint32_t park;            /* futex word: 1 = wake-up pending */
   bool idle;                        /* on the idle list (idle lock; wakers clear it) */
+  bool idle_held;                   /* and holding off stealing: no backlog wakes it (idle lock) */
   /* --- owner, mostly --- */
   _Alignas(64) struct ep__worker *idle_next;
   _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */
@@ -393,6 +394,7 @@ typedef struct ep__rt {
   pthread_mutex_t idle_lock;
   ep__worker *idle;
   _Atomic int nidle, nspinning;
+  _Atomic int nidle_held;           /* idle workers holding off stealing (sched.c) */
   /* QSBR */
   _Atomic uint64_t epoch;
   _Atomic long foreign;             /* foreign threads inside the runtime */

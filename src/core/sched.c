@@ -309,10 +309,15 @@ static inline ep__proc *dq_load(ep__worker *w, int64_t i) {
   return atomic_load_explicit(&w->dq[i & (EP_RUNQ_SIZE - 1)], memory_order_relaxed);
 }
 
-static void maybe_wakep(void) {
-  if (atomic_load_explicit(&RT->nidle, memory_order_relaxed) > 0 &&
-      atomic_load_explicit(&RT->nspinning, memory_order_relaxed) == 0)
-    ep__wakep();
+static void wakep(bool backlog);
+
+/* Wakes an idle worker if none is looking for work already. For a backlog
+ * (a local queue worth stealing from) only a worker free to steal will do:
+ * one holding off stealing (see judge_steal) sleeps until its hold ends. */
+static void maybe_wakep(bool backlog) {
+  int n = atomic_load_explicit(&RT->nidle, memory_order_relaxed);
+  if (backlog) n -= atomic_load_explicit(&RT->nidle_held, memory_order_relaxed);
+  if (n > 0 && atomic_load_explicit(&RT->nspinning, memory_order_relaxed) == 0) wakep(backlog);
 }
 
 static void global_put_list(ep__proc *first, ep__proc *last, long n) {
@@ -426,7 +431,7 @@ void ep__runq_put(ep__worker *w, ep__proc *p, bool next) {
     if (!p) return;
   }
   dq_push(w, p);
-  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep();
+  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep(true);
 }
 
 static ep__proc *local_get(ep__worker *w, bool *from_next) {
@@ -460,7 +465,7 @@ static void publish_spawned(ep__worker *w) {
   }
   /* this worker is about to take one itself: only a backlog is worth
    * waking a thread for (a wake-up is a system call) */
-  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep();
+  if (has_more_than(w, EP_STEAL_MIN)) maybe_wakep(true);
 }
 
 /* Completes the park or the death of the process that handed its worker
@@ -561,13 +566,14 @@ static bool has_queued(ep__worker *v) {
          atomic_load_explicit(&v->dq_top, memory_order_relaxed);
 }
 
-static bool work_visible(ep__worker *w) {
+/* held: w holds off stealing, so another's backlog is not work for it. */
+static bool work_visible(ep__worker *w, bool held) {
   if (atomic_load_explicit(&RT->gq_n, memory_order_relaxed) > 0) return true;
   int n = atomic_load_explicit(&RT->nworkers, memory_order_acquire);
   for (int i = 0; i < n; i++) {
     ep__worker *v = RT->workers[i];
     if (v == w) continue;
-    if (worth_stealing(v)) return true;
+    if (!held && worth_stealing(v)) return true;
     if (atomic_load_explicit(&v->stuck, memory_order_relaxed) &&
         (atomic_load_explicit(&v->runnext, memory_order_relaxed) ||
          atomic_load_explicit(&v->resume, memory_order_relaxed)))
@@ -578,7 +584,18 @@ static bool work_visible(ep__worker *w) {
 
 /* ------------------------------------------------------- idle workers -- */
 
-void ep__wakep(void) {
+/* Takes w off the idle list (idle lock held; pp points at w's link). */
+static void idle_unlink(ep__worker **pp, ep__worker *w) {
+  *pp = w->idle_next;
+  w->idle = false;
+  if (w->idle_held) {
+    w->idle_held = false;
+    atomic_fetch_sub_explicit(&RT->nidle_held, 1, memory_order_seq_cst);
+  }
+  atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+}
+
+static void wakep(bool backlog) {
   if (atomic_load_explicit(&RT->nidle, memory_order_seq_cst) == 0) return;
   int zero = 0;
   /* only one thread looks for work at a time on behalf of the producers */
@@ -586,12 +603,10 @@ void ep__wakep(void) {
                                                memory_order_relaxed))
     return;
   pthread_mutex_lock(&RT->idle_lock);
-  ep__worker *w = RT->idle;
-  if (w) {
-    RT->idle = w->idle_next;
-    w->idle = false;
-    atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
-  }
+  ep__worker **pp = &RT->idle;
+  while (*pp && backlog && (*pp)->idle_held) pp = &(*pp)->idle_next;
+  ep__worker *w = *pp;
+  if (w) idle_unlink(pp, w);
   pthread_mutex_unlock(&RT->idle_lock);
   if (!w) {
     atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst);
@@ -602,10 +617,12 @@ void ep__wakep(void) {
   ep__os_wake(&w->park, 1);
 }
 
+void ep__wakep(void) { wakep(false); }
+
 static void stop_spinning(ep__worker *w) {
   w->spinning = false;
   /* the last spinner found work: let another one look (Go's resetspinning) */
-  if (atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst) == 1) maybe_wakep();
+  if (atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst) == 1) maybe_wakep(true);
 }
 
 bool ep__all_idle(void) {
@@ -628,9 +645,7 @@ static bool leave_idle_list(ep__worker *w) {
   if (still) {
     ep__worker **pp = &RT->idle;
     while (*pp != w) pp = &(*pp)->idle_next;
-    *pp = w->idle_next;
-    w->idle = false;
-    atomic_fetch_sub_explicit(&RT->nidle, 1, memory_order_seq_cst);
+    idle_unlink(pp, w);
   }
   pthread_mutex_unlock(&RT->idle_lock);
   return still;
@@ -638,27 +653,34 @@ static bool leave_idle_list(ep__worker *w) {
 
 /* Parks w until a producer wakes it. Returns when there may be work. A
  * worker taken off the idle list by ep__wakep inherits the spinning count
- * the waker took for it; the park word is only a hint (it may be stale). */
-static void park(ep__worker *w) {
+ * the waker took for it; the park word is only a hint (it may be stale).
+ * A worker holding off stealing (held_until, 0 if not) is not woken for a
+ * backlog: woken for every batch a spawning loop publishes, it would only
+ * look, not take, and each wake-up costs its waker a system call. It
+ * wakes by itself when the hold ends. */
+static void park(ep__worker *w, uint64_t held_until) {
   if (w->spinning) {
     w->spinning = false;
     atomic_fetch_sub_explicit(&RT->nspinning, 1, memory_order_seq_cst);
   }
   pthread_mutex_lock(&RT->idle_lock);
   w->idle = true;
+  w->idle_held = held_until != 0;
+  if (w->idle_held) atomic_fetch_add_explicit(&RT->nidle_held, 1, memory_order_seq_cst);
   w->idle_next = RT->idle;
   RT->idle = w;
   atomic_fetch_add_explicit(&RT->nidle, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&RT->idle_lock);
   /* seq_cst: either a producer sees nidle > 0, or we see its work */
   atomic_thread_fence(memory_order_seq_cst);
-  if (work_visible(w) || atomic_load_explicit(&RT->quit, memory_order_relaxed)) {
+  if (work_visible(w, held_until != 0) || atomic_load_explicit(&RT->quit, memory_order_relaxed)) {
     if (!leave_idle_list(w)) w->spinning = true;
     return;
   }
   go_offline(w);
   for (;;) {
-    ep__os_wait(&w->park, 0);
+    if (held_until) ep__os_wait_until(&w->park, 0, held_until);
+    else ep__os_wait(&w->park, 0);
     atomic_exchange_explicit(&w->park, 0, memory_order_acquire);
     pthread_mutex_lock(&RT->idle_lock);
     bool still = w->idle;
@@ -667,7 +689,8 @@ static void park(ep__worker *w) {
       w->spinning = true;
       break;
     }
-    if (atomic_load_explicit(&RT->quit, memory_order_acquire)) {
+    if (atomic_load_explicit(&RT->quit, memory_order_acquire) ||
+        (held_until && ep__os_now_ns() >= held_until)) {
       if (!leave_idle_list(w)) w->spinning = true;
       break;
     }
@@ -752,7 +775,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
       if (w->spinning) stop_spinning(w);
       return p;
     }
-    park(w);
+    park(w, w->steal_hold && ep__os_now_ns() < w->steal_hold ? w->steal_hold : 0);
   }
 }
 
@@ -849,7 +872,7 @@ static void run(ep__worker *w, ep__proc *p, bool fresh_slice) {
       }
       /* the back of the global FIFO: everyone else runs first */
       global_put_list(p, p, 1);
-      maybe_wakep();
+      maybe_wakep(false);
       return;
     case IN_PARK:
       publish_spawned(w);

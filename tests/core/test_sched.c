@@ -173,3 +173,25 @@ static void spread_body(void) {
 TEST(sched, work_spreads_over_workers) {
   run_in_process(spread_body);
 }
+
+static void tiny(ep_term arg) {
+  ep_smallterm s;
+  ep_send(arg_pid(arg), ep_int_term(&s, 1));
+}
+
+static void spread_after_tiny_body(void) {
+  /* tiny tasks first: steals of them do not pay, so the idle worker
+   * holds off stealing, parked and deaf to backlogs until its hold ends */
+  ep_smallterm s;
+  for (int round = 0; round < 10; round++) {
+    for (int i = 0; i < 5000; i++) ep_spawn(tiny, pid_arg(&s));
+    for (int i = 0; i < 5000; i++) recv_any(EP_INFINITY);
+  }
+  for (int i = 0; i < 64; i++) atomic_store(&seen_workers[i], 0);
+  spread_body();
+}
+
+/* Test that a worker holding off stealing after steals that did not pay (tiny tasks) still comes back for CPU-bound work: it runs on both workers. */
+TEST(sched, work_spreads_after_steals_that_did_not_pay) {
+  run_in_process(spread_after_tiny_body);
+}
