@@ -195,8 +195,9 @@ int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...);
 /* [any] send (R9-R14): copies msg into p's mailbox; never blocks. A dead p
  * drops it silently (returns 0). Errors: EP_ENOMEM. */
 int ep_send(ep_pid p, ep_term msg);
-/* [any] Builds the message from a format (see ep_format) directly into the
- * mailbox block: no intermediate copy. EP_EFORMAT on a bad format. */
+/* [any] Sends the term a format describes (see ep_format): built on the
+ * caller's stack, then copied as ep_send copies (no malloc for a small
+ * message). EP_EFORMAT on a bad format. */
 int ep_send_fmt(ep_pid p, const char *fmt, ...);
 /* [any] Send to a registered name (R11, R43): EP_EBADARG if the name is not
  * registered. The _x variants exit the calling process with badarg instead,
