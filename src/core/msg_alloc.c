@@ -55,7 +55,7 @@ static struct klass {
   int nmags;
   slab *avail;                      /* slabs with blocks to give */
   slab *all;
-  size_t nslabs;
+  size_t nslabs;                    /* changed under the lock, read without it too */
 } klass[EP__MSG_CLASSES] = {{.lock = PTHREAD_MUTEX_INITIALIZER}, {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 static inline slab *slab_of(ep__msg *m) { return (slab *)((uintptr_t)m & ~(uintptr_t)(SLAB - 1)); }
@@ -79,9 +79,13 @@ static void avail_remove(struct klass *k, slab *s) {
   s->listed = false;
 }
 
-/* Called without the lock: mapping and populating a slab takes a while. */
+/* Called without the lock: mapping and populating a slab takes a while.
+ * The first slab of a class fills page by page as it is used (populating
+ * 1 MiB costs ~0.5 ms, more than a small program's whole run); a class
+ * that needs another is in a burst, which then costs one call per slab
+ * instead of a fault per page. */
 static slab *slab_new(int c) {
-  slab *s = ep__os_map_aligned(SLAB);
+  slab *s = ep__os_map_aligned(SLAB, __atomic_load_n(&klass[c].nslabs, __ATOMIC_RELAXED) > 0);
   if (!s) return NULL;
   memset(s, 0, sizeof *s);
   s->cap = (uint32_t)(SLAB / class_size[c]) - 1;   /* the first block holds this header */
@@ -89,7 +93,7 @@ static slab *slab_new(int c) {
 }
 
 static void slab_link(struct klass *k, slab *s) {
-  k->nslabs++;
+  __atomic_fetch_add(&k->nslabs, 1, __ATOMIC_RELAXED);   /* slab_new reads it unlocked */
   s->aprev = NULL;
   s->anext = k->all;
   if (k->all) k->all->aprev = s;
@@ -98,7 +102,7 @@ static void slab_link(struct klass *k, slab *s) {
 }
 
 static void slab_unlink(struct klass *k, slab *s) {
-  k->nslabs--;
+  __atomic_fetch_sub(&k->nslabs, 1, __ATOMIC_RELAXED);
   if (s->listed) avail_remove(k, s);
   if (s->aprev) s->aprev->anext = s->anext;
   else k->all = s->anext;

@@ -72,14 +72,14 @@ void *ep__os_reserve(size_t n) {
 
 void ep__os_release(void *p, size_t n) { munmap(p, n); }
 
-void *ep__os_map_aligned(size_t n) {
+void *ep__os_map_aligned(size_t n, bool populate) {
   char *p = mmap(NULL, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
   char *a = (char *)(((uintptr_t)p + n - 1) & ~(uintptr_t)(n - 1));
   if (a > p) munmap(p, (size_t)(a - p));
   if (a + n < p + 2 * n) munmap(a + n, (size_t)(p + 2 * n - (a + n)));
 #ifdef MADV_POPULATE_WRITE
-  (void)madvise(a, n, MADV_POPULATE_WRITE);   /* before Linux 5.14: faults as usual */
+  if (populate) (void)madvise(a, n, MADV_POPULATE_WRITE);   /* before Linux 5.14: faults as usual */
 #endif
   return a;
 }

@@ -30,10 +30,10 @@ int ep__os_ncpu(void);                        /* CPUs this process may use */
  * NULL on failure. */
 void *ep__os_reserve(size_t n);
 void ep__os_release(void *p, size_t n);
-/* n bytes (a power of two, many pages) aligned to n, with their pages
- * made present at once (one system call, not a fault per page) where the
- * kernel can; NULL on failure. Freed with ep__os_release. */
-void *ep__os_map_aligned(size_t n);
+/* n bytes (a power of two, many pages) aligned to n; NULL on failure.
+ * populate: their pages are made present at once (one system call, not a
+ * fault per page) where the kernel can. Freed with ep__os_release. */
+void *ep__os_map_aligned(size_t n, bool populate);
 int ep__os_protect_none(void *p, size_t n);   /* 0 or -1 */
 void ep__os_discard(void *p, size_t n);       /* give the pages back, keep the range */
 size_t ep__os_page_size(void);
