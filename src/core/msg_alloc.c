@@ -110,9 +110,16 @@ static void slab_unlink(struct klass *k, slab *s) {
 }
 
 /* Up to n blocks from the slabs, linked by next into *first (lock held);
- * returns how many. */
+ * returns how many. With no slab to give any, a new one is mapped first,
+ * the lock dropped meanwhile. */
 static int slabs_take(int c, int n, ep__msg **first) {
   struct klass *k = &klass[c];
+  if (!k->avail) {
+    pthread_mutex_unlock(&k->lock);
+    slab *s = slab_new(c);
+    pthread_mutex_lock(&k->lock);
+    if (s) slab_link(k, s);
+  }
   ep__msg *head = NULL;
   int got = 0;
   while (got < n && k->avail) {
@@ -169,12 +176,6 @@ static ep__msg *depot_get(int c, int *n) {
     k->nmags--;
     *n = MAG;
   } else {
-    if (!k->avail) {
-      pthread_mutex_unlock(&k->lock);
-      slab *s = slab_new(c);
-      pthread_mutex_lock(&k->lock);
-      if (s) slab_link(k, s);
-    }
     *n = slabs_take(c, MAG, &mag);
   }
   pthread_mutex_unlock(&k->lock);
@@ -233,12 +234,6 @@ ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
       m = cache_get(w, c);
     } else {                        /* a thread of no worker: straight from the slabs */
       pthread_mutex_lock(&klass[c].lock);
-      if (!klass[c].avail) {
-        pthread_mutex_unlock(&klass[c].lock);
-        slab *s = slab_new(c);
-        pthread_mutex_lock(&klass[c].lock);
-        if (s) slab_link(&klass[c], s);
-      }
       slabs_take(c, 1, &m);
       pthread_mutex_unlock(&klass[c].lock);
     }
