@@ -734,8 +734,13 @@ static void judge_steal(ep__worker *w) {
   w->stole_at = 0;
 }
 
+/* When w's hold on stealing ends, if it holds off now; else 0. */
+static uint64_t hold_end(ep__worker *w) {
+  return w->steal_hold && ep__os_now_ns() < w->steal_hold ? w->steal_hold : 0;
+}
+
 static ep__proc *thieve(ep__worker *w) {
-  bool held = w->steal_hold && ep__os_now_ns() < w->steal_hold;
+  bool held = hold_end(w) != 0;
   ep__proc *p = steal(w, held);
   if (p && !held) w->stole_at = ep__os_now_ns();
   return p;
@@ -775,7 +780,7 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
       if (w->spinning) stop_spinning(w);
       return p;
     }
-    park(w, w->steal_hold && ep__os_now_ns() < w->steal_hold ? w->steal_hold : 0);
+    park(w, hold_end(w));
   }
 }
 
