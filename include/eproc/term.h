@@ -214,8 +214,9 @@ typedef struct ep_build {
 } ep_build;
 
 void ep_b_init(ep_build *b);
-/* Reserves `headroom` bytes in front of the term (the runtime puts a
- * message header there, so a built message is sent without a copy). */
+/* Reserves `headroom` bytes in front of the term, for a header of the
+ * caller's own (a frame, a length) that then goes out with the term in
+ * one buffer, without a copy. */
 void ep_b_init_headroom(ep_build *b, size_t headroom);
 /* Builds in the caller's buf (cap bytes) until the term outgrows it, then
  * moves to the heap: a small term built on the stack costs no malloc. buf

@@ -94,7 +94,7 @@ TEST(format, holes_in_any_term_position) {
 }
 
 /* Test that ep_b_format appends one term into an open container and into
- * a builder with headroom (the runtime's ep_send_fmt path). */
+ * a builder with headroom (bytes reserved in front of the term). */
 TEST(format, appends_into_builder_with_headroom) {
   ep_build b;
   ep_b_init_headroom(&b, 32);
