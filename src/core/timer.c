@@ -9,8 +9,11 @@
  * deadline of all heaps, fires what is due, and every 5 ms while any
  * worker is busy runs the scheduler's monitor tick (stuck workers,
  * sched.c). When every worker is idle and no timer is pending it sleeps
- * without a deadline: an idle runtime uses no CPU. Owns the heaps and the
- * timers in them; delivering into mailboxes is mailbox.c's.
+ * without a deadline: an idle runtime uses no CPU. A send_after timer's
+ * reference names its heap, and each heap indexes its send_after timers by
+ * reference, so cancel_timer and read_timer cost the same with a million
+ * timers pending as with one. Owns the heaps and the timers in them;
+ * delivering into mailboxes is mailbox.c's.
  */
 #include <string.h>
 
@@ -39,6 +42,8 @@ struct shard {
   _Alignas(64) pthread_mutex_t lock;
   timer **heap;
   size_t n, cap;
+  timer **byref;                    /* TK_SEND timers in the heap, by reference */
+  size_t nref, refcap;              /* refcap: 0 or a power of two */
   ep__freelist spare;               /* free records */
 };
 
@@ -108,6 +113,66 @@ static void heap_remove(shard *s, timer *t) {
   sift_down(s, last->idx);
 }
 
+/* ------------------------------------------------------ index by ref -- */
+
+/* A send_after reference is made by its heap's owner: words 0-1 are the
+ * runtime's unique reference number, word 2 is the heap's index + 1
+ * (ordinary references have 0 there). The index is open addressing on
+ * that number, with backward-shift deletion (no tombstones). */
+static uint64_t ref_key(const ep_ref *r) { return r->w[0] | (uint64_t)r->w[1] << 32; }
+
+static size_t ref_home(const shard *s, uint64_t key) {
+  return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (s->refcap - 1);
+}
+
+static timer **ref_slot(shard *s, const ep_ref *r) {
+  if (!s->refcap) return NULL;
+  uint64_t key = ref_key(r);
+  for (size_t i = ref_home(s, key);; i = (i + 1) & (s->refcap - 1)) {
+    if (!s->byref[i]) return NULL;
+    if (ep_ref_eq(&s->byref[i]->ref, r)) return &s->byref[i];
+  }
+}
+
+static void ref_place(shard *s, timer *t) {
+  size_t i = ref_home(s, ref_key(&t->ref));
+  while (s->byref[i]) i = (i + 1) & (s->refcap - 1);
+  s->byref[i] = t;
+}
+
+static bool ref_add(shard *s, timer *t) {
+  if (2 * (s->nref + 1) > s->refcap) {
+    size_t cap = s->refcap ? s->refcap * 2 : 64;
+    timer **old = s->byref, **tab = calloc(cap, sizeof *tab);
+    if (!tab) return false;
+    size_t oldcap = s->refcap;
+    s->byref = tab;
+    s->refcap = cap;
+    for (size_t i = 0; i < oldcap; i++)
+      if (old[i]) ref_place(s, old[i]);
+    free(old);
+  }
+  ref_place(s, t);
+  s->nref++;
+  return true;
+}
+
+static void ref_remove(shard *s, timer **e) {
+  size_t i = (size_t)(e - s->byref), mask = s->refcap - 1;
+  s->byref[i] = NULL;
+  s->nref--;
+  for (size_t j = (i + 1) & mask; s->byref[j]; j = (j + 1) & mask) {
+    /* an entry moves back into the hole unless its home lies after the
+     * hole, up to it (cyclically) */
+    size_t h = ref_home(s, ref_key(&s->byref[j]->ref));
+    if (((j - h) & mask) >= ((j - i) & mask)) {
+      s->byref[i] = s->byref[j];
+      s->byref[j] = NULL;
+      i = j;
+    }
+  }
+}
+
 /* The heap of the calling thread's worker, or the foreign threads' one. */
 static shard *my_shard(ep__worker *w) {
   return &T.shards[w ? w->index : T.nshards - 1];
@@ -142,6 +207,7 @@ static timer *arm(ep__worker *w, timer like) {
   timer *t = ep__fl_pop(&s->spare);
   if (!t && !(t = malloc(sizeof *t))) abort();
   *t = like;
+  if (t->kind == TK_SEND && !ref_add(s, t)) abort();
   if (!heap_push(s, t)) abort();
   pthread_mutex_unlock(&s->lock);
   kick(like.deadline);
@@ -169,6 +235,7 @@ void ep__timer_cancel_recv(void *tv) {
 ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ep__worker *w = ep__tls_worker();
   ep_ref ref = ep__make_ref(w);
+  ref.w[2] = (uint32_t)(my_shard(w) - T.shards) + 1;   /* see ref_key */
   ep__msg *m = ep__msg_copy(msg);
   if (!m) abort();
   uint64_t deadline = ep__os_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
@@ -177,28 +244,28 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
 }
 
 static long timer_op(const ep_ref *ref, bool cancel) {
-  for (int k = 0; k < T.nshards; k++) {
-    shard *s = &T.shards[k];
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n; i++) {
-      timer *t = s->heap[i];
-      if (t->kind == TK_SEND && ep_ref_eq(&t->ref, ref)) {
-        uint64_t now = ep__os_now_ns();
-        long left = t->deadline > now ? (long)((t->deadline - now + 999999u) / 1000000u) : 0;
-        ep__msg *m = NULL;
-        if (cancel) {
-          heap_remove(s, t);
-          m = t->msg;
-          timer_put(s, t);
-        }
-        pthread_mutex_unlock(&s->lock);
-        if (m) ep__msg_free(m);
-        return left;
-      }
-    }
+  uint32_t k = ref->len == 3 && ref->node == EP_NODE_LOCAL ? ref->w[2] : 0;
+  if (k == 0 || k > (uint32_t)T.nshards) return EP_ENOTFOUND;
+  shard *s = &T.shards[k - 1];
+  pthread_mutex_lock(&s->lock);
+  timer **e = ref_slot(s, ref);
+  if (!e) {
     pthread_mutex_unlock(&s->lock);
+    return EP_ENOTFOUND;
   }
-  return EP_ENOTFOUND;
+  timer *t = *e;
+  uint64_t now = ep__os_now_ns();
+  long left = t->deadline > now ? (long)((t->deadline - now + 999999u) / 1000000u) : 0;
+  ep__msg *m = NULL;
+  if (cancel) {
+    ref_remove(s, e);
+    heap_remove(s, t);
+    m = t->msg;
+    timer_put(s, t);
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (m) ep__msg_free(m);
+  return left;
 }
 
 long ep_cancel_timer(const ep_ref *timer_ref) { return timer_op(timer_ref, true); }
@@ -244,7 +311,10 @@ static uint64_t fire_due(shard *s, uint64_t now) {
     if (t) {
       heap_remove(s, t);
       d = (due){t->kind, t->gen, t->pid, t->msg};
-      if (t->kind == TK_SEND) timer_put(s, t);
+      if (t->kind == TK_SEND) {
+        ref_remove(s, ref_slot(s, &t->ref));
+        timer_put(s, t);
+      }
     }
     uint64_t next = s->n ? s->heap[0]->deadline : 0;
     pthread_mutex_unlock(&s->lock);
@@ -329,6 +399,7 @@ void ep__service_stop(void) {
     }
     ep__fl_free_all(&s->spare);
     free(s->heap);
+    free(s->byref);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_destroy(&s->lock);
   }

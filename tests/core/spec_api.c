@@ -6,6 +6,7 @@
  * timers (send_after, cancel_timer, read_timer) including the late and
  * repeated cases.
  */
+#include <stdlib.h>
 #include <time.h>
 
 #include "spec_util.h"
@@ -152,6 +153,62 @@ SPEC_T(timers, cancel_from_another_process_any_worker, 4, 0) {
   }
   EXPECT(nothing_arrives(100));
   for (int i = 0; i < N; i++) ep_send(owners[i], A("stop"));
+}
+
+/* Test many timers pending at once: each is found by its own reference
+ * (cancel and read, in shuffled order, the index growing and shrinking
+ * under them), a cancelled one reports not found, ones that fired leave
+ * the index too, and references that name no timer (an ordinary one, one
+ * naming a heap that does not exist) are not found. */
+SPEC(timers, many_pending_each_found_by_its_reference) {
+  enum { N = 20000, SHORT = 16 };
+  ep_ref *t = malloc(N * sizeof *t);
+  int *order = malloc(N * sizeof *order);
+  EXPECT(t && order);
+  ep_smallterm s;
+  for (int i = 0; i < N; i++) {
+    t[i] = ep_send_after(i < SHORT ? 5 : 60000, ep_self(), ep_int_term(&s, i));
+    order[i] = i;
+  }
+  /* the short ones fire: their messages come, their references go */
+  bool seen[SHORT] = {0};
+  for (int n = 0; n < SHORT; n++) {
+    int64_t k = -1;
+    EXPECT(ep_get_int(recv_any(EP_INFINITY), &k) == 0);
+    EXPECT(k >= 0 && k < SHORT && !seen[k]);
+    if (k >= 0 && k < SHORT) seen[k] = true;
+  }
+  for (int i = 0; i < SHORT; i++) {
+    EXPECT(ep_read_timer(&t[i]) == EP_ENOTFOUND);
+    EXPECT(ep_cancel_timer(&t[i]) == EP_ENOTFOUND);
+  }
+  uint32_t x = 12345;
+  for (int i = N - 1; i > SHORT; i--) {
+    x = x * 1103515245u + 12345u;
+    int j = SHORT + (int)((x >> 8) % (uint32_t)(i - SHORT + 1));
+    int tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+  for (int n = SHORT; n < N; n++) {
+    int i = order[n];
+    long left = ep_cancel_timer(&t[i]);
+    EXPECT(left > 50000 && left <= 60000);
+    EXPECT(ep_cancel_timer(&t[i]) == EP_ENOTFOUND);
+    if (n + 1 < N) {
+      /* one still pending is found, whatever the removals moved */
+      long l2 = ep_read_timer(&t[order[N - 1 - (n - SHORT) / 2]]);
+      EXPECT(n - SHORT >= (N - SHORT) / 2 || (l2 > 50000 && l2 <= 60000));
+    }
+  }
+  ep_ref plain = ep_make_ref(), far = t[N - 1];
+  far.w[2] = 1u << 30;
+  EXPECT(ep_read_timer(&plain) == EP_ENOTFOUND);
+  EXPECT(ep_cancel_timer(&plain) == EP_ENOTFOUND);
+  EXPECT(ep_read_timer(&far) == EP_ENOTFOUND);
+  EXPECT(nothing_arrives(50));
+  free(t);
+  free(order);
 }
 
 /* Test that a timer message is a copy: the caller may free its term at
