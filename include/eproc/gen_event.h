@@ -38,13 +38,14 @@ int ep_gen_event_start_link(ep_atom name, ep_pid *pid);
 int ep_gen_event_add_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg);
 /* [process, blocks] 0 (terminate(arg) ran) or EP_ENOTFOUND. */
 int ep_gen_event_delete_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg);
-/* [any] Asynchronous; always 0. */
+/* [any] Asynchronous; 0, or EP_EINVAL for a NULL event (nothing sent). */
 int ep_gen_event_notify(ep_server mgr, ep_term event);
-/* [process, blocks] Returns once every handler has handled the event. */
+/* [process, blocks] Returns 0 once every handler has handled the event;
+ * EP_EINVAL for a NULL event. */
 int ep_gen_event_sync_notify(ep_server mgr, ep_term event);
 /* [process, blocks] The handler's reply, owned by the caller until its
- * next receive; EP_ENOTFOUND sets *reply to NULL. Exits like a gen_server
- * call when the manager is gone. */
+ * next receive; EP_ENOTFOUND sets *reply to NULL; EP_EINVAL for a NULL
+ * req. Exits like a gen_server call when the manager is gone. */
 int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
                       long timeout_ms, ep_term *reply);
 /* [process, blocks] A new list of handler names (atoms), in call order. */

@@ -167,14 +167,16 @@ ep_term ep_gen_server_call_timeout(ep_server s, ep_term req, long timeout_ms);
 
 /* [process, blocks] The same call, reporting failure instead of exiting:
  * 0 with *reply set; EP_ENOPROC; EP_ETIMEOUT; EP_EINVAL (calling self);
- * EP_EEXITED with *reply = the server's exit reason. */
+ * EP_EEXITED with *reply = the server's exit reason; EP_EBADARG for a NULL
+ * req (nothing sent; the exiting forms fail with {badarg, []}). */
 int ep_gen_server_try_call(ep_server s, ep_term req, long timeout_ms, ep_term *reply);
 
-/* [any] gen_server:cast (R49): always 0, even to a dead server. */
+/* [any] gen_server:cast (R49): 0, even to a dead server; EP_EINVAL for a
+ * NULL req (nothing sent). */
 int ep_gen_server_cast(ep_server s, ep_term req);
 
 /* [any] gen_server:reply (R51): answers a call kept with EP_GS_NOREPLY
- * (dropped if the caller has given up). */
+ * (dropped if the caller has given up). EP_EINVAL for a NULL reply. */
 int ep_gen_server_reply(const ep_from *from, ep_term reply);
 
 /* [process, blocks] gen_server:stop/1,3 (R55): terminate(reason) runs, the

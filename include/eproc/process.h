@@ -110,7 +110,9 @@ long ep_processes(ep_pid *out, long cap);
 /* ----------------------------------------------------------- exiting -- */
 
 /* [process] Ends the calling process at once with `reason` (exit/1, R26):
- * nothing after the call runs, unless an enclosing ep_catch catches it. */
+ * nothing after the call runs, unless an enclosing ep_catch catches it.
+ * A NULL reason (here and for ep_error) is a bad argument: the process
+ * fails with {badarg, []} instead. */
 _Noreturn void ep_exit(ep_term reason);
 _Noreturn void ep_exit_atom(ep_atom reason);
 /* [process] Like erlang:error(R): exits with {R, Stack} (R2). */
@@ -124,7 +126,7 @@ _Noreturn void ep_error(ep_term reason);
 int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason);
 
 /* [any] exit/2 (R27): sends an exit signal with `reason` to p. Returns 0
- * (also for a dead p). When p is the caller the rules of R27 apply before
+ * (also for a dead p), or EP_EINVAL for a NULL reason (nothing sent). When p is the caller the rules of R27 apply before
  * the call returns. */
 int ep_exit_signal(ep_pid p, ep_term reason);
 int ep_exit_signal_atom(ep_pid p, ep_atom reason);
@@ -186,22 +188,23 @@ ep_ref ep_monitor_alias(ep_pid p);
 bool ep_is_alias(const ep_ref *r);
 /* [any] Alias ! Msg: as ep_send, to the owner of an active alias. A
  * reference that is no alias, or an inactive alias, drops the message
- * silently (returns 0), as a dead pid does. */
+ * silently (returns 0), as a dead pid does. EP_EINVAL for a NULL msg. */
 int ep_send_alias(const ep_ref *alias, ep_term msg);
 int ep_send_alias_fmt(const ep_ref *alias, const char *fmt, ...);
 
 /* ---------------------------------------------------------- messages -- */
 
 /* [any] send (R9-R14): copies msg into p's mailbox; never blocks. A dead p
- * drops it silently (returns 0). Errors: EP_ENOMEM. */
+ * drops it silently (returns 0). Errors: EP_EINVAL (msg is NULL: nothing
+ * is sent), EP_ENOMEM. */
 int ep_send(ep_pid p, ep_term msg);
 /* [any] Sends the term a format describes (see ep_format): built on the
  * caller's stack, then copied as ep_send copies (no malloc for a small
  * message). EP_EFORMAT on a bad format. */
 int ep_send_fmt(ep_pid p, const char *fmt, ...);
 /* [any] Send to a registered name (R11, R43): EP_EBADARG if the name is not
- * registered. The _x variants exit the calling process with badarg instead,
- * as Erlang's `Name ! Msg` does. */
+ * registered, EP_EINVAL for a NULL msg. The _x variants exit the calling
+ * process with badarg instead, as Erlang's `Name ! Msg` does. */
 int ep_send_name(ep_atom name, ep_term msg);
 int ep_send_name_fmt(ep_atom name, const char *fmt, ...);
 void ep_send_name_x(ep_atom name, ep_term msg);
@@ -262,7 +265,9 @@ long ep_registered(ep_atom *out, long cap);
 /* [any] erlang:send_after/3: delivers msg to p after ms. Returns a timer
  * reference. cancel_timer returns the ms that were left, or EP_ENOTFOUND
  * if the timer already fired or was cancelled; read_timer the same
- * without cancelling. */
+ * without cancelling. A NULL msg is a bad argument: a process calling it
+ * fails with {badarg, []}; another thread gets a reference that names no
+ * timer. */
 ep_ref ep_send_after(long ms, ep_pid p, ep_term msg);
 long ep_cancel_timer(const ep_ref *timer);
 long ep_read_timer(const ep_ref *timer);

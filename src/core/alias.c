@@ -128,6 +128,7 @@ bool ep_unalias(const ep_ref *alias) {
 }
 
 int ep_send_alias(const ep_ref *alias, ep_term msg) {
+  if (!msg) return EP_EINVAL;
   if (!ep__is_alias(alias)) return 0;   /* reaches no process: dropped */
   ep__proc *self = ep__self();
   ep__msg *m = self ? ep__msg_copy_w(self->worker, msg) : ep__msg_copy(msg);

@@ -28,6 +28,7 @@ void ep__send_block(ep__proc *self, ep_pid to, ep__msg *m) {
 }
 
 int ep_send(ep_pid to, ep_term msg) {
+  if (!msg) return EP_EINVAL;
   ep__proc *self = ep__self();
   ep__msg *m = self ? ep__msg_copy_w(self->worker, msg) : ep__msg_copy(msg);
   if (!m) return EP_ENOMEM;
@@ -43,7 +44,7 @@ int ep_send_name(ep_atom name, ep_term msg) {
 
 void ep_send_name_x(ep_atom name, ep_term msg) {
   int rc = ep_send_name(name, msg);
-  if (rc == EP_EBADARG && ep__self()) {
+  if ((rc == EP_EBADARG || rc == EP_EINVAL) && ep__self()) {
     ep_smallterm s;
     ep_error(ep_atom_term(&s, EP_A_badarg));
   }

@@ -462,9 +462,17 @@ static _Noreturn void not_a_process(const char *what) {
   abort();
 }
 
+/* exit/1 or error/1 with no term: the caller fails with badarg, as an
+ * Erlang BIF given a bad argument does. */
+static _Noreturn void no_reason(void) {
+  ep_smallterm s;
+  ep_error(ep_atom_term(&s, EP_A_badarg));
+}
+
 _Noreturn void ep_exit(ep_term reason) {
   ep__proc *p = ep__self();
   if (!p) not_a_process("ep_exit");
+  if (!reason) no_reason();
   throw_exit(p, ep__dup(reason), false);
 }
 
@@ -476,6 +484,7 @@ _Noreturn void ep_exit_atom(ep_atom reason) {
 _Noreturn void ep_error(ep_term reason) {
   ep__proc *p = ep__self();
   if (!p) not_a_process("ep_error");
+  if (!reason) no_reason();
   /* {Reason, Stack}: C has no Erlang stack to show, so Stack is [] */
   size_t rs = ep_term_size(reason);
   uint8_t *b = malloc(HDR_TUPLE + rs + 1);
@@ -511,6 +520,7 @@ int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason) {
 }
 
 int ep_exit_signal(ep_pid to, ep_term reason) {
+  if (!reason) return EP_EINVAL;
   bool f = ep__enter();
   ep__proc *self = ep__self();
   ep_pid from = self ? ep__pid(self) : EP_PID_NONE;

@@ -235,6 +235,13 @@ void ep__timer_cancel_recv(void *tv) {
 ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ep__worker *w = ep__tls_worker();
   ep_ref ref = ep__make_ref(w);
+  if (!msg) {
+    /* no message: badarg for a process; a foreign thread gets a
+     * reference that names no timer */
+    ep_smallterm s;
+    if (ep__self()) ep_error(ep_atom_term(&s, EP_A_badarg));
+    return ref;
+  }
   ref.w[2] = (uint32_t)(my_shard(w) - T.shards) + 1;   /* see ref_key */
   ep__msg *m = ep__msg_copy(msg);
   if (!m) abort();

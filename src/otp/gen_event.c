@@ -254,6 +254,11 @@ int ep_gen_event_delete_handler(ep_server mgr, const ep_gen_event_handler *h, ep
 
 int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
                       long timeout_ms, ep_term *reply) {
+  if (!req) {
+    if (reply)
+      *reply = NULL;
+    return EP_EINVAL;
+  }
   ep_term r = h_call(mgr, EP_A_call, h, req, timeout_ms);
   if (ep_tuple_arity(r) != 2) {
     if (reply)
@@ -283,6 +288,8 @@ int ep_gen_event_notify(ep_server mgr, ep_term event) {
 }
 
 int ep_gen_event_sync_notify(ep_server mgr, ep_term event) {
+  if (!event)
+    return EP_EINVAL;
   ep__call_site site = {ep__A.gen_event, true};
   ep__gen_call_take(mgr, tagged(ep__A.sync_notify, event), EP_INFINITY, site);
   return 0;

@@ -441,6 +441,8 @@ int ep_gen_server_try_call(ep_server s, ep_term req, long timeout_ms, ep_term *r
 }
 
 int ep_gen_server_cast(ep_server s, ep_term req) {
+  if (!req)
+    return EP_EINVAL;
   uint8_t buf[256];            /* a small request is wrapped without a malloc */
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);
@@ -457,6 +459,8 @@ int ep_gen_server_cast(ep_server s, ep_term req) {
 }
 
 int ep_gen_server_reply(const ep_from *from, ep_term reply) {
+  if (!reply)
+    return EP_EINVAL;
   ep_gs_value v = ep_gsv_term(reply);
   send_reply(from, &v);
   return 0;

@@ -94,6 +94,13 @@ _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t) {
   ep__exit_owned(ep__b_done(&b));
 }
 
+/* A call with no request fails as an Erlang BIF given a bad argument
+ * does: the caller exits with {badarg, []}. */
+static _Noreturn void no_request(void) {
+  ep_smallterm s;
+  ep_error(ep_atom_term(&s, EP_A_badarg));
+}
+
 /* Writes the request: {op, arg}, the atom op when arg is NULL, or arg
  * itself when op is 0. */
 static void b_request(ep_build *b, ep_atom op, ep_term arg) {
@@ -112,6 +119,8 @@ static void b_request(ep_build *b, ep_atom op, ep_term arg) {
 int ep__gen_call_op(ep_server s, ep_atom op, ep_term arg, long timeout_ms, ep_term *reply) {
   EP_PATTERN(p_reply, "{^Tag, Reply}");
   EP_PATTERN(p_down, "{'DOWN', ^Tag, process, _, Reason}");
+  if (!op && !arg)
+    return EP_EBADARG;             /* no request: nothing is sent */
   ep_pid pid = ep_server_pid(s);
   if (ep_pid_eq(pid, EP_PID_NONE))
     return EP_ENOPROC;
@@ -197,6 +206,8 @@ ep_term ep__gen_call_op_x(ep_server s, ep_atom op, ep_term arg, long timeout_ms,
   int rc = ep__gen_call_op(s, op, arg, timeout_ms, &out);
   if (rc == 0)
     return out;
+  if (rc == EP_EBADARG)
+    no_request();
   uint8_t buf[256];               /* the request again, for the reason */
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);

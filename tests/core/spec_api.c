@@ -221,6 +221,51 @@ SPEC(timers, timer_message_is_a_copy) {
   EXPECT_M(recv_any(EP_INFINITY), "{payload, [1, 2, 3], <<\"bytes\">>}");
 }
 
+/* Bad arguments of the kind C adds to Erlang's: a NULL term where a
+ * message or an exit reason belongs. */
+static void null_exit(ep_term arg) {
+  (void)arg;
+  ep_exit(NULL);
+}
+static void null_error(ep_term arg) {
+  (void)arg;
+  ep_error(NULL);
+}
+static void null_send_name_x(ep_term arg) {
+  (void)arg;
+  ep_register(ep_atom_of("spec_null_x"), ep_self());
+  ep_send_name_x(ep_atom_of("spec_null_x"), NULL);
+}
+static void null_send_after(ep_term arg) {
+  (void)arg;
+  ep_send_after(10, ep_self(), NULL);
+}
+
+/* Test that a NULL message or reason is refused with a clear error and
+ * sends nothing: send, send to a name or an alias, and exit/2 return
+ * EP_EINVAL; exit/1, error/1, Name ! Msg (_x) and send_after make the
+ * caller fail with {badarg, []}, as an Erlang BIF given a bad argument
+ * does; the runtime carries on. */
+SPEC(api, null_message_or_reason_is_a_bad_argument) {
+  EXPECT(ep_send(ep_self(), NULL) == EP_EINVAL);
+  EXPECT(ep_register(ep_atom_of("spec_null"), ep_self()) == 0);
+  EXPECT(ep_send_name(ep_atom_of("spec_null"), NULL) == EP_EINVAL);
+  ep_ref alias = ep_alias();
+  EXPECT(ep_send_alias(&alias, NULL) == EP_EINVAL);
+  ep_unalias(&alias);
+  EXPECT(ep_exit_signal(ep_self(), NULL) == EP_EINVAL);
+  EXPECT(ep_is_alive(ep_self()));
+  EXPECT(nothing_arrives(20));
+  ep_proc_fn fns[] = {null_exit, null_error, null_send_name_x, null_send_after};
+  for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
+    ep_ref r;
+    ep_spawn_monitor(fns[i], NULL, &r);
+    EXPECT_M(await_down(&r), "{badarg, []}");
+  }
+  ep_send(ep_self(), A("still_here"));
+  EXPECT_M(recv_any(EP_INFINITY), "still_here");
+}
+
 /* Test the calls a thread that is not a process may make, and the
  * [process] calls it may not: ep_self is none, receive and spawn with link
  * or monitor give EP_ENOTPROC, while spawn, send, exit/2, is_alive,
@@ -253,6 +298,9 @@ TEST(api, foreign_thread_any_calls_work_process_calls_refused) {
   ep_format(&x, "x");
   ck_assert_int_eq(ep_send_name(ep_atom_of("spec_nobody"), x), EP_EBADARG);
   ep_term_free(x);
+  ck_assert_int_eq(ep_send(p, NULL), EP_EINVAL);
+  ep_ref none = ep_send_after(10, p, NULL);     /* names no timer */
+  ck_assert_int_eq(ep_read_timer(&none), EP_ENOTFOUND);
   ck_assert_int_eq(ep_exit_signal_atom(p, EP_A_kill), 0);
   ck_assert(!ep_is_alive(p));
   ep_stop();

@@ -75,6 +75,21 @@ OTP_TEST(gen_event, notify_in_handler_order) {
   ep_term_free(w);
 }
 
+/* Test that a NULL event or request is refused with EP_EINVAL and reaches
+ * no handler; the manager carries on. */
+OTP_TEST(gen_event, null_event_or_request_is_refused) {
+  ep_pid m = manager();
+  ck_assert_int_eq(ep_gen_event_add_handler(ep_srv(m), &h1, T("{first, ~p}", ep_self())), 0);
+  ck_assert_int_eq(ep_gen_event_notify(ep_srv(m), NULL), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_event_sync_notify(ep_srv(m), NULL), EP_EINVAL);
+  ep_term reply = T("unset");
+  ck_assert_int_eq(ep_gen_event_call(ep_srv(m), &h1, NULL, 5000, &reply), EP_EINVAL);
+  ck_assert_ptr_null(reply);
+  ck_assert_int_eq(ep_gen_event_sync_notify(ep_srv(m), T("e1")), 0);
+  ot_expect("{first, e1}");
+  ck_assert(ot_none("_"));
+}
+
 /* Test that a handler crashing is removed with terminate({error, R}) and the
  * manager and the other handlers carry on (gen_event). */
 OTP_TEST(gen_event, crashing_handler_removed) {

@@ -103,6 +103,25 @@ OTP_TEST(gen_server, R47_call_timeout_exits_timeout) {
   ck_assert_term(reply, "pong");
 }
 
+static void call_null(void *ctx) { ep_gen_server_call(*(ep_server *)ctx, NULL); }
+
+/* Test that a NULL request or reply is a bad argument that sends nothing:
+ * cast and reply return EP_EINVAL, try_call EP_EBADARG, and call makes
+ * the caller fail with {badarg, []}; the server carries on. */
+OTP_TEST(gen_server, null_request_or_reply_is_a_bad_argument) {
+  ep_pid pid;
+  probe_start_link("ok", &pid, NULL);
+  ep_server s = ep_srv(pid);
+  ck_assert_int_eq(ep_gen_server_cast(s, NULL), EP_EINVAL);
+  ep_term reply = T("unset");
+  ck_assert_int_eq(ep_gen_server_try_call(s, NULL, 5000, &reply), EP_EBADARG);
+  ck_assert_term(ot_catch(call_null, &s), "{badarg, []}");
+  ep_from from = {ep_self(), ep_make_ref()};
+  ck_assert_int_eq(ep_gen_server_reply(&from, NULL), EP_EINVAL);
+  ck_assert(ot_none("_"));
+  ck_assert_term(ep_gen_server_call(s, T("{add, 2}")), "2");
+}
+
 /* Test that a reply sent after the caller's timeout is discarded: the caller
  * that caught the timeout never sees it in its mailbox (R47). */
 OTP_TEST(gen_server, R47_late_reply_discarded) {
