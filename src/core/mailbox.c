@@ -118,41 +118,54 @@ void ep__wake(ep__proc *p) {
   ep__deliver(p, m);
 }
 
-/* Moves every message that has arrived to the end of the inner queue; the
- * control items only change flags and are freed here, as are messages to
- * an alias no longer active (alias.c). */
+static inline void inner_append(ep__proc *p, ep__msg *m) {
+  m->inext = NULL;
+  if (p->in_tail) p->in_tail->inext = m;
+  else p->in_head = m;
+  p->in_tail = m;
+  p->in_len++;
+}
+
+/* An item that is not a plain message: the control items only change
+ * flags and are freed here, as are messages to an alias no longer active
+ * (alias.c). Out of line: the drain loop stays a leaf for plain ones. */
+static EP_NOINLINE void drain_other(ep__proc *p, ep__msg *m) {
+  switch (m->kind) {
+  case MK_ALIAS_DOWN:
+    /* what is sent to the alias after the DOWN is dropped (R47) */
+    ep__alias_drop(p, m->aux);
+    m->kind = MK_MSG;
+    m->aux = 0;
+    inner_append(p, m);
+    return;
+  case MK_MSG:
+    /* sent to an alias since deactivated: never seen */
+    if (ep__alias_active(p, m->aux)) {
+      inner_append(p, m);
+      return;
+    }
+    break;
+  case MK_TIMEOUT:
+    if (m->aux == p->recv_gen) p->timed_out = true;
+    break;
+  case MK_DONE:
+    p->job_done = true;
+    break;
+  case MK_INFO:
+    ep__info_answer(p, m);
+    break;
+  default:
+    break;
+  }
+  ep__msg_release(p, m);
+}
+
+/* Moves every message that has arrived to the end of the inner queue. */
 void ep__drain_queued(ep__proc *p) {
   ep__msg *m;
   while ((m = ep__mq_pop(p)) != NULL) {
-    switch (m->kind) {
-    case MK_ALIAS_DOWN:
-      /* what is sent to the alias after the DOWN is dropped (R47) */
-      ep__alias_drop(p, m->aux);
-      m->kind = MK_MSG;
-      m->aux = 0;
-      /* fall through */
-    case MK_MSG:
-      /* sent to an alias since deactivated: never seen */
-      if (EP_UNLIKELY(m->aux) && !ep__alias_active(p, m->aux)) break;
-      m->inext = NULL;
-      if (p->in_tail) p->in_tail->inext = m;
-      else p->in_head = m;
-      p->in_tail = m;
-      p->in_len++;
-      continue;
-    case MK_TIMEOUT:
-      if (m->aux == p->recv_gen) p->timed_out = true;
-      break;
-    case MK_DONE:
-      p->job_done = true;
-      break;
-    case MK_INFO:
-      ep__info_answer(p, m);
-      break;
-    default:
-      break;
-    }
-    ep__msg_release(p, m);
+    if (EP_LIKELY(m->kind == MK_MSG && !m->aux)) inner_append(p, m);
+    else drain_other(p, m);
   }
 }
 

@@ -225,9 +225,18 @@ static void cache_put(ep__worker *w, int c, ep__msg *m) {
 
 /* --------------------------------------------------------------- blocks -- */
 
-ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
+static inline ep__msg *block_init(ep__msg *m, int c) {
+  m->kind = MK_MSG;
+  m->cls = (uint8_t)(c < EP__MSG_CLASSES ? c + 1 : 0);
+  m->done = 0;
+  m->aux = 0;
+  return m;
+}
+
+/* Everything but a block from a stocked magazine: out of line, so that
+ * the common case stays small enough to be inlined into the senders. */
+static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need) {
   ep__msg *m = NULL;
-  size_t need = EP__MSG_HDR + term_size;
   int c = !MSG_SLABS ? EP__MSG_CLASSES : need <= class_size[0] ? 0 : need <= class_size[1] ? 1 : EP__MSG_CLASSES;
   if (c < EP__MSG_CLASSES) {
     if (w) {
@@ -240,17 +249,28 @@ ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   } else {
     m = malloc(need);
   }
-  if (!m) return NULL;
-  m->kind = MK_MSG;
-  m->cls = (uint8_t)(c < EP__MSG_CLASSES ? c + 1 : 0);
-  m->done = 0;
-  m->aux = 0;
-  return m;
+  return m ? block_init(m, c) : NULL;
+}
+
+_Static_assert(EP__MSG_CLASSES == 2, "ep__msg_new_w picks between two classes");
+
+ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
+  size_t need = EP__MSG_HDR + term_size;
+  if (MSG_SLABS && EP_LIKELY(w && need <= class_size[EP__MSG_CLASSES - 1])) {
+    int c = need > class_size[0];
+    ep__msg *m = w->msgs[c];
+    if (EP_LIKELY(m)) {
+      w->msgs[c] = next_of(m);
+      w->nmsgs[c]--;
+      return block_init(m, c);
+    }
+  }
+  return msg_new_slow(w, need);
 }
 
 ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
 
-void ep__msg_free_w(ep__worker *w, ep__msg *m) {
+static EP_NOINLINE void msg_free_slow(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
   if (c < 0) {
     free(m);
@@ -262,6 +282,17 @@ void ep__msg_free_w(ep__worker *w, ep__msg *m) {
     slabs_give(c, m);
     pthread_mutex_unlock(&klass[c].lock);
   }
+}
+
+void ep__msg_free_w(ep__worker *w, ep__msg *m) {
+  int c = m->cls - 1;
+  if (EP_LIKELY(c >= 0 && w && w->nmsgs[c] < MAG)) {
+    set_next(m, w->msgs[c]);
+    w->msgs[c] = m;
+    w->nmsgs[c]++;
+    return;
+  }
+  msg_free_slow(w, m);
 }
 
 void ep__msg_free(ep__msg *m) { ep__msg_free_w(m->cls ? ep__tls_worker() : NULL, m); }
