@@ -503,7 +503,14 @@ _Noreturn void ep__die(ep__proc *p);          /* switch out for good (exiting is
 int ep__sched_start(int nthreads);
 void ep__sched_stop(void);
 void ep__wakep(void);
-void ep__charge(ep__proc *p, int n);          /* reductions; may yield */
+void ep__yield_slice(ep__proc *p);            /* slice used up: yield, die if exiting */
+/* Charges n reductions to the running p; yields when its slice is used. */
+static inline void ep__charge(ep__proc *p, int n) {
+  atomic_store_explicit(&p->reductions,
+                        atomic_load_explicit(&p->reductions, memory_order_relaxed) + (uint64_t)n,
+                        memory_order_relaxed);
+  if (EP_UNLIKELY((p->worker->budget -= n) <= 0)) ep__yield_slice(p);
+}
 void ep__monitor_tick(uint64_t now);           /* service thread: stuck workers */
 void ep__monitor_reset(void);
 bool ep__all_idle(void);

@@ -786,15 +786,9 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
 
 /* ------------------------------------------------------------- running -- */
 
-void ep__charge(ep__proc *p, int n) {
-  atomic_store_explicit(&p->reductions,
-                        atomic_load_explicit(&p->reductions, memory_order_relaxed) + (uint64_t)n,
-                        memory_order_relaxed);
-  ep__worker *w = p->worker;
-  if (EP_UNLIKELY((w->budget -= n) <= 0)) {
-    ep__switch_out(p, IN_YIELD);
-    ep__check_exit(p);
-  }
+void ep__yield_slice(ep__proc *p) {
+  ep__switch_out(p, IN_YIELD);
+  ep__check_exit(p);
 }
 
 static bool give_stack(ep__worker *w, ep__proc *p) {
