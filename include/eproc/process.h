@@ -102,7 +102,7 @@ ep_pid ep_self(void);                    /* [process]; EP_PID_NONE elsewhere */
 bool ep_is_process(void);                /* [any] is the caller a process? */
 bool ep_is_alive(ep_pid p);              /* [any] R6 */
 void ep_yield(void);                     /* [process] let others run */
-void ep_sleep(long ms);                  /* [process, blocks] takes no message */
+void ep_sleep(long ms);                  /* [process, blocks] takes no message; < 0: for ever */
 long ep_process_count(void);             /* [any] live processes */
 /* [any] Fills up to cap live pids; returns how many exist. */
 long ep_processes(ep_pid *out, long cap);
@@ -121,8 +121,8 @@ _Noreturn void ep_error(ep_term reason);
 /* [process] Runs fn(ctx); if it exits (ep_exit / ep_error / a failed
  * ep_gen_server_call...) the exit is caught: returns 1 and *reason (may be
  * NULL) gets the reason, owned by the process until its next receive.
- * Returns 0 if fn returned. Exit signals from other processes are not
- * exceptions and are never caught (R27). */
+ * Returns 0 if fn returned, EP_EINVAL if fn is NULL. Exit signals from
+ * other processes are not exceptions and are never caught (R27). */
 int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason);
 
 /* [any] exit/2 (R27): sends an exit signal with `reason` to p. Returns 0
@@ -218,9 +218,10 @@ typedef struct ep_clause {
 /* [process, blocks] Selective receive (R16-R18): the first message in
  * mailbox order that matches any clause, trying clauses in order for each
  * message, is taken. Returns the clause index, or EP_ETIMEOUT after
- * timeout_ms (0 = look once; EP_INFINITY = wait for ever). The message and
- * the variables of the clause that matched are then available through
- * ep_message / ep_bind / ep_var until the next receive. */
+ * timeout_ms (0 = look once; EP_INFINITY, or any negative value, = wait for
+ * ever). The message and the variables of the clause that matched are then
+ * available through ep_message / ep_bind / ep_var until the next receive.
+ * EP_EINVAL for n < 0 or no clauses with n > 0 (at most 16 patterns). */
 int ep_receive_clauses(const ep_clause *clauses, int n, long timeout_ms);
 int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms);
 #define ep_receive(timeout_ms, ...)                                          \
@@ -265,7 +266,7 @@ long ep_registered(ep_atom *out, long cap);
 /* [any] erlang:send_after/3: delivers msg to p after ms. Returns a timer
  * reference. cancel_timer returns the ms that were left, or EP_ENOTFOUND
  * if the timer already fired or was cancelled; read_timer the same
- * without cancelling. A NULL msg is a bad argument: a process calling it
+ * without cancelling (EP_EINVAL for a NULL timer). A NULL msg is a bad argument: a process calling it
  * fails with {badarg, []}; another thread gets a reference that names no
  * timer. */
 ep_ref ep_send_after(long ms, ep_pid p, ep_term msg);

@@ -37,7 +37,7 @@ int ep_receive_clauses(const ep_clause *c, int n, long timeout_ms) {
 
 int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms) {
   ep_clause c[16];
-  if (n < 0 || n > 16) return EP_EINVAL;
+  if (n < 0 || n > 16 || (n > 0 && !pats)) return EP_EINVAL;
   for (int i = 0; i < n; i++) c[i] = (ep_clause){pats[i], NULL};
   return ep_receive_clauses(c, n, timeout_ms);
 }

@@ -511,6 +511,7 @@ static EP_NOINLINE int catch_run(ep__proc *p, void (*fn)(void *ctx), void *ctx, 
 }
 
 int ep_catch(void (*fn)(void *ctx), void *ctx, ep_term *reason) {
+  if (!fn) return EP_EINVAL;
   ep__proc *p = ep__self();
   if (!p) {
     fn(ctx);

@@ -251,6 +251,7 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
 }
 
 static long timer_op(const ep_ref *ref, bool cancel) {
+  if (!ref) return EP_EINVAL;
   uint32_t k = ref->len == 3 && ref->node == EP_NODE_LOCAL ? ref->w[2] : 0;
   if (k == 0 || k > (uint32_t)T.nshards) return EP_ENOTFOUND;
   shard *s = &T.shards[k - 1];

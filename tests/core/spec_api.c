@@ -266,6 +266,18 @@ SPEC(api, null_message_or_reason_is_a_bad_argument) {
   EXPECT_M(recv_any(EP_INFINITY), "still_here");
 }
 
+/* Test that a NULL where a timer, the patterns of a receive or the
+ * function of a catch belongs is EP_EINVAL, and nothing else happens. */
+SPEC(api, null_pointer_arguments_are_invalid) {
+  EXPECT(ep_cancel_timer(NULL) == EP_EINVAL);
+  EXPECT(ep_read_timer(NULL) == EP_EINVAL);
+  EXPECT(ep_receive_patterns(NULL, 1, 0) == EP_EINVAL);
+  EXPECT(ep_receive_clauses(NULL, 1, 0) == EP_EINVAL);
+  EXPECT(ep_catch(NULL, NULL, NULL) == EP_EINVAL);
+  EXPECT(ep_is_alive(ep_self()));
+  EXPECT(nothing_arrives(20));
+}
+
 /* Test the calls a thread that is not a process may make, and the
  * [process] calls it may not: ep_self is none, receive and spawn with link
  * or monitor give EP_ENOTPROC, while spawn, send, exit/2, is_alive,
