@@ -26,7 +26,7 @@ typedef void (*ep_agent_fn)(ep_term state, ep_term arg, ep_build *out);
 /* [process, blocks] Agent.start_link (R71): the initial state is
  * init(arg), computed inside the agent. Returns as
  * ep_gen_server_start_link (EP_EEXIST: name taken; EP_EEXITED: init
- * crashed, *reason = {E, Stack}). */
+ * crashed, *reason = {E, Stack}; EP_EINVAL: init is NULL). */
 int ep_agent_start_link(ep_term_fn init, ep_term arg, ep_atom name, ep_pid *pid,
                         ep_term *reason);
 int ep_agent_start(ep_term_fn init, ep_term arg, ep_atom name, ep_pid *pid,

@@ -34,7 +34,8 @@ typedef struct ep_gen_event_handler {
 int ep_gen_event_start(ep_atom name, ep_pid *pid);
 int ep_gen_event_start_link(ep_atom name, ep_pid *pid);
 
-/* [process, blocks] 0; EP_EEXIST (already added); an init error. */
+/* [process, blocks] 0; EP_EEXIST (already added); an init error; EP_EINVAL
+ * for a NULL h (also for delete_handler and call). */
 int ep_gen_event_add_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg);
 /* [process, blocks] 0 (terminate(arg) ran) or EP_ENOTFOUND. */
 int ep_gen_event_delete_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg);

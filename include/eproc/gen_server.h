@@ -147,7 +147,8 @@ typedef struct ep_gen_server_cb {
  *   EP_EEXIST   name taken: *pid is the holder, no server left running;
  *   EP_EEXITED  init stopped or crashed: *reason (may be NULL) is the
  *               reason, owned by the caller until its next receive;
- *   EP_ESYSLIMIT / EP_ENOMEM / EP_ENOTPROC.
+ *   EP_ESYSLIMIT / EP_ENOMEM / EP_ENOTPROC;
+ *   EP_EINVAL   cb is NULL (nothing started).
  * cb must stay valid for the server's life (usually static). */
 int ep_gen_server_start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name,
                         ep_pid *pid, ep_term *reason);

@@ -90,7 +90,7 @@ typedef struct ep_gen_statem_cb {
   void (*release)(void *data);
 } ep_gen_statem_cb;
 
-/* [process, blocks] As ep_gen_server_start(_link). */
+/* [process, blocks] As ep_gen_server_start(_link) (EP_EINVAL for a NULL cb). */
 int ep_gen_statem_start(const ep_gen_statem_cb *cb, ep_term arg, ep_atom name, ep_pid *pid,
                         ep_term *reason);
 int ep_gen_statem_start_link(const ep_gen_statem_cb *cb, ep_term arg, ep_atom name,

@@ -76,7 +76,8 @@ typedef int (*ep_sup_init_fn)(ep_term arg, ep_sup_spec *spec);
 /* [process, blocks] supervisor:start_link (R56): returns when every child
  * has started. Same returns as ep_gen_server_start_link; a child that
  * fails to start gives EP_EEXITED with *reason =
- * {shutdown, {failed_to_start_child, Id, Reason}}. name 0 = unregistered. */
+ * {shutdown, {failed_to_start_child, Id, Reason}}. name 0 = unregistered.
+ * EP_EINVAL for a NULL init. */
 int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
                              ep_pid *pid, ep_term *reason);
 

@@ -32,19 +32,20 @@ typedef struct ep_task {
 } ep_task;
 
 /* [process] Task.async (R66): spawns fn(copy of arg) linked and monitored,
- * atomically. pid is EP_PID_NONE if the spawn failed (process limit). */
+ * atomically. pid is EP_PID_NONE if the spawn failed (process limit). A
+ * NULL fn makes the caller fail with {badarg, []}. */
 ep_task ep_task_async(ep_term_fn fn, ep_term arg);
 
 /* [process, blocks] Task.await (R67): the result, owned by the caller until
  * its next receive; the mailbox is left clean. Exits the caller with
  * {timeout | R, {'Elixir.Task', await, [Task, Timeout]}} on timeout or when
  * the task died (a non-trapping caller has then died by the link already);
- * a caller that is not the owner exits with {badarg, Stack}. */
+ * a caller that is not the owner (or a NULL t) exits with {badarg, Stack}. */
 ep_term ep_task_await(ep_task *t, long timeout_ms);
 
 /* [process, blocks] Task.yield (R69): 0 with *result; EP_ETIMEOUT (nil:
  * the task keeps running, yield again later); EP_EEXITED with *result =
- * the task's exit reason. */
+ * the task's exit reason; EP_EINVAL for a NULL t. */
 int ep_task_yield(ep_task *t, long timeout_ms, ep_term *result);
 
 /* [process, blocks] Task.shutdown (R69): stops the task with `shutdown`

@@ -124,6 +124,8 @@ static ep_term fun_req(ep_atom op, ep_fn fn, ep_term arg) {
 
 static int start(ep_term_fn init, ep_term arg, ep_atom name, bool link, ep_pid *pid,
                  ep_term *reason) {
+  if (!init)
+    return EP_EINVAL;
   ep_term a = fun_req(0, (ep_fn)init, arg);
   int rc = (link ? ep_gen_server_start_link : ep_gen_server_start)(&agent_cb, a, name, pid,
                                                                     reason);

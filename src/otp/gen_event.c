@@ -245,16 +245,20 @@ static int int_of(ep_term t) {
 }
 
 int ep_gen_event_add_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg) {
+  if (!h)
+    return EP_EINVAL;
   return int_of(h_call(mgr, ep__A.add_handler, h, arg, EP_INFINITY));
 }
 
 int ep_gen_event_delete_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg) {
+  if (!h)
+    return EP_EINVAL;
   return int_of(h_call(mgr, ep__A.delete_handler, h, arg, EP_INFINITY));
 }
 
 int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
                       long timeout_ms, ep_term *reply) {
-  if (!req) {
+  if (!req || !h) {
     if (reply)
       *reply = NULL;
     return EP_EINVAL;

@@ -359,6 +359,8 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
                  ep_pid *pid, ep_term *reason) {
   EP_PATTERN(p_ack, "{'$ack', ^Tag, Code::int, Result}");
   EP_PATTERN(p_down, "{'DOWN', ^Mref, process, _, Reason}");
+  if (!cb)
+    return EP_EINVAL;
   if (!ep_is_process())
     return EP_ENOTPROC;
   ep_ref tag = ep_make_ref_marked();

@@ -175,6 +175,8 @@ static const ep_gen_server_cb sm_cb = {
 
 static int start(const ep_gen_statem_cb *cb, ep_term arg, ep_atom name, bool link,
                  ep_pid *pid, ep_term *reason) {
+  if (!cb)
+    return EP_EINVAL;
   ep_build b;
   ep_b_init(&b);
   ep_b_tuple(&b);

@@ -753,6 +753,8 @@ static const ep_gen_server_cb sup_cb = {
 
 int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
                              ep_pid *pid, ep_term *reason) {
+  if (!init)
+    return EP_EINVAL;
   ep_build b;
   ep_b_init(&b);
   ep_b_fun(&b, (ep_fn)init);

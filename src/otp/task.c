@@ -60,6 +60,10 @@ static ep_task spawn_task(ep_term_fn fn, ep_term arg, ep_build *b) {
 }
 
 ep_task ep_task_async(ep_term_fn fn, ep_term arg) {
+  if (!fn) {
+    ep_smallterm st;
+    ep_error(ep_atom_term(&st, EP_A_badarg));   /* Task.async of no function */
+  }
   ep_build b;
   ep_b_init(&b);
   ep_task t = spawn_task(fn, arg, &b);
@@ -129,7 +133,7 @@ _Noreturn static void await_exit(const ep_task *t, ep_term why, long timeout_ms)
 }
 
 ep_term ep_task_await(ep_task *t, long timeout_ms) {
-  if (!ep_pid_eq(t->owner, ep_self())) {
+  if (!t || !ep_pid_eq(t->owner, ep_self())) {
     ep_smallterm st;
     ep_error(ep_atom_term(&st, EP_A_badarg));
   }
@@ -147,6 +151,8 @@ ep_term ep_task_await(ep_task *t, long timeout_ms) {
 }
 
 int ep_task_yield(ep_task *t, long timeout_ms, ep_term *result) {
+  if (!t)
+    return EP_EINVAL;
   ep_term out = NULL;
   int rc = wait_task(t, timeout_ms, &out);
   if (result && rc != EP_ETIMEOUT)

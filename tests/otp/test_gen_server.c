@@ -122,6 +122,37 @@ OTP_TEST(gen_server, null_request_or_reply_is_a_bad_argument) {
   ck_assert_term(ep_gen_server_call(s, T("{add, 2}")), "2");
 }
 
+static void async_null(void *ctx) { (void)ctx; ep_task_async(NULL, NULL); }
+static void await_null(void *ctx) { (void)ctx; ep_task_await(NULL, 100); }
+
+/* Test that a NULL where a behaviour's callbacks, a task's function, a task
+ * or a gen_event handler belongs is refused: the start and handler calls
+ * return EP_EINVAL and start nothing; Task.async and Task.await make the
+ * caller fail with {badarg, []}, as Elixir raises for a non-function. */
+OTP_TEST(otp, null_callbacks_are_invalid_arguments) {
+  long before = ep_process_count();
+  ep_pid pid = EP_PID_NONE;
+  ep_term why = NULL;
+  ck_assert_int_eq(ep_gen_server_start(NULL, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_server_start_link(NULL, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_statem_start(NULL, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_supervisor_start_link(NULL, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_agent_start(NULL, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_process_count(), before);
+  ck_assert_term(ot_catch(async_null, NULL), "{badarg, []}");
+  ck_assert_term(ot_catch(await_null, NULL), "{badarg, []}");
+  ck_assert_int_eq(ep_task_yield(NULL, 0, NULL), EP_EINVAL);
+  ep_pid m;
+  ck_assert_int_eq(ep_gen_event_start_link(0, &m), 0);
+  ck_assert_int_eq(ep_gen_event_add_handler(ep_srv(m), NULL, NULL), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_event_delete_handler(ep_srv(m), NULL, NULL), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_event_call(ep_srv(m), NULL, T("x"), 100, NULL), EP_EINVAL);
+  ep_term hs = ep_gen_event_which_handlers(ep_srv(m));
+  ck_assert_term(hs, "[]");
+  ep_term_free(hs);
+  ck_assert(ot_none("_"));
+}
+
 /* Test that a reply sent after the caller's timeout is discarded: the caller
  * that caught the timeout never sees it in its mailbox (R47). */
 OTP_TEST(gen_server, R47_late_reply_discarded) {
