@@ -6,7 +6,9 @@
 # into BUILD/peers when erl / go are present; each result line is checked
 # with the peers' check.awk.
 #   tools/bench.sh [BUILD] ; BENCH_SIZES=quick for small sizes,
-#   BENCH_ONLY="ring pingpong" for a subset.
+#   BENCH_ONLY="ring pingpong" for a subset, BENCH_RUNS=N runs of every
+#   command (default 3; the run with the median per-operation figure is
+#   the one kept, for every implementation alike).
 set -u
 build=${1:-build}
 peers=${PEERS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/peers}
@@ -33,10 +35,16 @@ else
          "supervisor_restart 1000" "link_chain 100000" "spawn_latency 100000")
 fi
 
-runone() {   # runone IMPL CMD...: one result line into $out, echoed
-  local line
+runs=${BENCH_RUNS:-3}
+runone() {   # runone IMPL CMD...: the median of $runs result lines into $out, echoed
+  local line lines="" i
   shift
-  line=$("$@" 2>/dev/null | grep '^workload=' | tail -1)
+  for ((i = 0; i < runs; i++)); do
+    line=$("$@" 2>/dev/null | grep '^workload=' | tail -1)
+    [ -n "$line" ] && lines+="$line"$'\n'
+  done
+  line=$(printf '%s' "$lines" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^ns_per_/) { split($i, kv, "="); print kv[2], $0; break } }' |
+         sort -g | awk '{ l[NR] = $0 } END { if (NR) { m = l[int((NR + 1) / 2)]; sub(/^[^ ]* /, "", m); print m } }')
   if [ -n "$line" ]; then echo "$line" | tee -a "$out"; else echo "bench: no result from: $*" >&2; fi
 }
 
