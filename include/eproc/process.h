@@ -266,9 +266,9 @@ long ep_registered(ep_atom *out, long cap);
 /* [any] erlang:send_after/3: delivers msg to p after ms. Returns a timer
  * reference. cancel_timer returns the ms that were left, or EP_ENOTFOUND
  * if the timer already fired or was cancelled; read_timer the same
- * without cancelling (EP_EINVAL for a NULL timer). A NULL msg is a bad argument: a process calling it
- * fails with {badarg, []}; another thread gets a reference that names no
- * timer. */
+ * without cancelling (EP_EINVAL for a NULL timer). A NULL msg or a
+ * negative ms is a bad argument, as in Erlang: a process calling it fails
+ * with {badarg, []}; another thread gets a reference that names no timer. */
 ep_ref ep_send_after(long ms, ep_pid p, ep_term msg);
 long ep_cancel_timer(const ep_ref *timer);
 long ep_read_timer(const ep_ref *timer);

@@ -235,9 +235,10 @@ void ep__timer_cancel_recv(void *tv) {
 ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ep__worker *w = ep__tls_worker();
   ep_ref ref = ep__make_ref(w);
-  if (!msg) {
-    /* no message: badarg for a process; a foreign thread gets a
-     * reference that names no timer */
+  if (!msg || ms < 0) {
+    /* no message, or a time in the past: badarg for a process (as
+     * erlang:send_after/3 raises); a foreign thread gets a reference
+     * that names no timer */
     ep_smallterm s;
     if (ep__self()) ep_error(ep_atom_term(&s, EP_A_badarg));
     return ref;
@@ -245,7 +246,7 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
   ref.w[2] = (uint32_t)(my_shard(w) - T.shards) + 1;   /* see ref_key */
   ep__msg *m = ep__msg_copy(msg);
   if (!m) abort();
-  uint64_t deadline = ep__os_now_ns() + (uint64_t)(ms < 0 ? 0 : ms) * 1000000u;
+  uint64_t deadline = ep__os_now_ns() + (uint64_t)ms * 1000000u;
   arm(w, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .msg = m, .ref = ref});
   return ref;
 }

@@ -240,11 +240,16 @@ static void null_send_after(ep_term arg) {
   (void)arg;
   ep_send_after(10, ep_self(), NULL);
 }
+static void negative_send_after(ep_term arg) {
+  (void)arg;
+  ep_send_after(-5, ep_self(), A("never"));
+}
 
 /* Test that a NULL message or reason is refused with a clear error and
  * sends nothing: send, send to a name or an alias, and exit/2 return
- * EP_EINVAL; exit/1, error/1, Name ! Msg (_x) and send_after make the
- * caller fail with {badarg, []}, as an Erlang BIF given a bad argument
+ * EP_EINVAL; exit/1, error/1, Name ! Msg (_x) and send_after (also with
+ * a negative time, as erlang:send_after/3) make the caller fail with
+ * {badarg, []}, as an Erlang BIF given a bad argument
  * does; the runtime carries on. */
 SPEC(api, null_message_or_reason_is_a_bad_argument) {
   EXPECT(ep_send(ep_self(), NULL) == EP_EINVAL);
@@ -256,7 +261,8 @@ SPEC(api, null_message_or_reason_is_a_bad_argument) {
   EXPECT(ep_exit_signal(ep_self(), NULL) == EP_EINVAL);
   EXPECT(ep_is_alive(ep_self()));
   EXPECT(nothing_arrives(20));
-  ep_proc_fn fns[] = {null_exit, null_error, null_send_name_x, null_send_after};
+  ep_proc_fn fns[] = {null_exit, null_error, null_send_name_x, null_send_after,
+                      negative_send_after};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     ep_ref r;
     ep_spawn_monitor(fns[i], NULL, &r);
