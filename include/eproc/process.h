@@ -218,9 +218,11 @@ typedef struct ep_clause {
 /* [process, blocks] Selective receive (R16-R18): the first message in
  * mailbox order that matches any clause, trying clauses in order for each
  * message, is taken. Returns the clause index, or EP_ETIMEOUT after
- * timeout_ms (0 = look once; EP_INFINITY, or any negative value, = wait for
- * ever). The message and the variables of the clause that matched are then
- * available through ep_message / ep_bind / ep_var until the next receive.
+ * timeout_ms (0 = look once; EP_INFINITY = wait for ever; another negative
+ * value makes the caller fail with {timeout_value, []}, as Erlang's
+ * `after` does). The message and the variables of the clause that matched
+ * are then available through ep_message / ep_bind / ep_var until the next
+ * receive.
  * EP_EINVAL for n < 0 or no clauses with n > 0 (at most 16 patterns). */
 int ep_receive_clauses(const ep_clause *clauses, int n, long timeout_ms);
 int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms);

@@ -118,7 +118,7 @@ static void shutdown_child(ep_pid pid, long shutdown) {
     ep_exit_signal_atom(pid, EP_A_kill);
   } else {
     ep_exit_signal_atom(pid, EP_A_shutdown);
-    if (ep_receive_clauses(&cd, 1, shutdown) == 0)
+    if (ep_receive_clauses(&cd, 1, shutdown < 0 ? EP_INFINITY : shutdown) == 0)
       return;
     ep_exit_signal_atom(pid, EP_A_kill);
   }

@@ -244,6 +244,11 @@ static void negative_send_after(ep_term arg) {
   (void)arg;
   ep_send_after(-5, ep_self(), A("never"));
 }
+static void negative_after(ep_term arg) {
+  (void)arg;
+  ep_term m;
+  ep_receive_any(&m, -7);
+}
 
 /* Test that a NULL message or reason is refused with a clear error and
  * sends nothing: send, send to a name or an alias, and exit/2 return
@@ -270,6 +275,14 @@ SPEC(api, null_message_or_reason_is_a_bad_argument) {
   }
   ep_send(ep_self(), A("still_here"));
   EXPECT_M(recv_any(EP_INFINITY), "still_here");
+}
+
+/* Test that a receive with a negative timeout other than EP_INFINITY fails
+ * its process with timeout_value, as Erlang's `receive after -7` does. */
+SPEC(api, negative_receive_timeout_is_timeout_value) {
+  ep_ref r;
+  ep_spawn_monitor(negative_after, NULL, &r);
+  EXPECT_M(await_down(&r), "{timeout_value, []}");
 }
 
 /* Test that a NULL where a timer, the patterns of a receive or the
