@@ -234,7 +234,7 @@ static inline ep__msg *block_init(ep__msg *m, int c) {
 }
 
 /* Everything but a block from a stocked magazine: out of line, so that
- * the common case stays small enough to be inlined into the senders. */
+ * the common case is a leaf with no registers to save. */
 static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need) {
   ep__msg *m = NULL;
   int c = !MSG_SLABS ? EP__MSG_CLASSES : need <= class_size[0] ? 0 : need <= class_size[1] ? 1 : EP__MSG_CLASSES;
