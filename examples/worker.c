@@ -21,7 +21,7 @@ static void do_work(ep_term arg) {
     }
     ep_bind(&x, &pid);
     int64_t v;
-    if (ep_get_int(x, &v) != 0) ep_error(ep_atom_term(&(ep_smallterm){0}, EP_A_badarith));
+    if (ep_get_int(x, &v) != 0) ep_error_atom(EP_A_badarith);
     ep_send_fmt(pid, "{result, ~L}", (long long)(v * v));
   }
 }

@@ -117,6 +117,7 @@ _Noreturn void ep_exit(ep_term reason);
 _Noreturn void ep_exit_atom(ep_atom reason);
 /* [process] Like erlang:error(R): exits with {R, Stack} (R2). */
 _Noreturn void ep_error(ep_term reason);
+_Noreturn void ep_error_atom(ep_atom reason);
 
 /* [process] Runs fn(ctx); if it exits (ep_exit / ep_error / a failed
  * ep_gen_server_call...) the exit is caught: returns 1 and *reason (may be

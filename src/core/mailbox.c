@@ -198,11 +198,8 @@ void ep__recv_release(ep__proc *p) {
  * in place. Waiting resumes the scan where it stopped, so every message is
  * looked at once per receive. Returns the clause index or EP_ETIMEOUT. */
 int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
-  if (EP_UNLIKELY(timeout_ms < 0 && timeout_ms != EP_INFINITY)) {
-    /* `after -7`: Erlang's receive fails with timeout_value */
-    ep_smallterm s;
-    ep_error(ep_atom_term(&s, ep_atom_of("timeout_value")));
-  }
+  if (EP_UNLIKELY(timeout_ms < 0 && timeout_ms != EP_INFINITY))
+    ep_error_atom(ep_atom_of("timeout_value"));   /* `after -7`, as Erlang's receive */
   ep__recv_release(p);
   ep__check_exit(p);
   ep__charge(p, 1);

@@ -44,10 +44,7 @@ int ep_send_name(ep_atom name, ep_term msg) {
 
 void ep_send_name_x(ep_atom name, ep_term msg) {
   int rc = ep_send_name(name, msg);
-  if ((rc == EP_EBADARG || rc == EP_EINVAL) && ep__self()) {
-    ep_smallterm s;
-    ep_error(ep_atom_term(&s, EP_A_badarg));
-  }
+  if ((rc == EP_EBADARG || rc == EP_EINVAL) && ep__self()) ep_error_atom(EP_A_badarg);
 }
 
 static bool any(ep_term t, void *ctx, int *clause) {

@@ -175,8 +175,7 @@ static int link_impl(ep_pid pid, bool raise) {
     return 0;
   }
   if (!raise) return EP_ENOPROC;
-  ep_smallterm s;
-  ep_error(ep_atom_term(&s, EP_A_noproc));
+  ep_error_atom(EP_A_noproc);
 }
 
 int ep_link(ep_pid p) { return link_impl(p, true); }
@@ -462,17 +461,10 @@ static _Noreturn void not_a_process(const char *what) {
   abort();
 }
 
-/* exit/1 or error/1 with no term: the caller fails with badarg, as an
- * Erlang BIF given a bad argument does. */
-static _Noreturn void no_reason(void) {
-  ep_smallterm s;
-  ep_error(ep_atom_term(&s, EP_A_badarg));
-}
-
 _Noreturn void ep_exit(ep_term reason) {
   ep__proc *p = ep__self();
   if (!p) not_a_process("ep_exit");
-  if (!reason) no_reason();
+  if (!reason) ep_error_atom(EP_A_badarg);   /* no term: as a BIF given a bad argument */
   throw_exit(p, ep__dup(reason), false);
 }
 
@@ -484,7 +476,7 @@ _Noreturn void ep_exit_atom(ep_atom reason) {
 _Noreturn void ep_error(ep_term reason) {
   ep__proc *p = ep__self();
   if (!p) not_a_process("ep_error");
-  if (!reason) no_reason();
+  if (!reason) ep_error_atom(EP_A_badarg);
   /* {Reason, Stack}: C has no Erlang stack to show, so Stack is [] */
   size_t rs = ep_term_size(reason);
   uint8_t *b = malloc(HDR_TUPLE + rs + 1);
@@ -493,6 +485,11 @@ _Noreturn void ep_error(ep_term reason) {
   memcpy(q, reason, rs);
   q[rs] = T_NIL;
   throw_exit(p, (ep_term)(void *)b, true);
+}
+
+_Noreturn void ep_error_atom(ep_atom reason) {
+  ep_smallterm s;
+  ep_error(ep_atom_term(&s, reason));
 }
 
 /* Separate from ep_catch so that nothing setjmp could clobber lives here:

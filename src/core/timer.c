@@ -239,8 +239,7 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
     /* no message, or a time in the past: badarg for a process (as
      * erlang:send_after/3 raises); a foreign thread gets a reference
      * that names no timer */
-    ep_smallterm s;
-    if (ep__self()) ep_error(ep_atom_term(&s, EP_A_badarg));
+    if (ep__self()) ep_error_atom(EP_A_badarg);
     return ref;
   }
   ref.w[2] = (uint32_t)(my_shard(w) - T.shards) + 1;   /* see ref_key */

@@ -94,13 +94,6 @@ _Noreturn void ep__exit_tagged(ep_atom tag, ep_term t) {
   ep__exit_owned(ep__b_done(&b));
 }
 
-/* A call with no request fails as an Erlang BIF given a bad argument
- * does: the caller exits with {badarg, []}. */
-static _Noreturn void no_request(void) {
-  ep_smallterm s;
-  ep_error(ep_atom_term(&s, EP_A_badarg));
-}
-
 /* Writes the request: {op, arg}, the atom op when arg is NULL, or arg
  * itself when op is 0. */
 static void b_request(ep_build *b, ep_atom op, ep_term arg) {
@@ -207,7 +200,7 @@ ep_term ep__gen_call_op_x(ep_server s, ep_atom op, ep_term arg, long timeout_ms,
   if (rc == 0)
     return out;
   if (rc == EP_EBADARG)
-    no_request();
+    ep_error_atom(EP_A_badarg);    /* no request, as a BIF given a bad argument */
   uint8_t buf[256];               /* the request again, for the reason */
   ep_build b;
   ep_b_init_buf(&b, buf, sizeof buf);

@@ -60,10 +60,8 @@ static ep_task spawn_task(ep_term_fn fn, ep_term arg, ep_build *b) {
 }
 
 ep_task ep_task_async(ep_term_fn fn, ep_term arg) {
-  if (!fn) {
-    ep_smallterm st;
-    ep_error(ep_atom_term(&st, EP_A_badarg));   /* Task.async of no function */
-  }
+  if (!fn)
+    ep_error_atom(EP_A_badarg);   /* Task.async of no function */
   ep_build b;
   ep_b_init(&b);
   ep_task t = spawn_task(fn, arg, &b);
@@ -133,10 +131,8 @@ _Noreturn static void await_exit(const ep_task *t, ep_term why, long timeout_ms)
 }
 
 ep_term ep_task_await(ep_task *t, long timeout_ms) {
-  if (!t || !ep_pid_eq(t->owner, ep_self())) {
-    ep_smallterm st;
-    ep_error(ep_atom_term(&st, EP_A_badarg));
-  }
+  if (!t || !ep_pid_eq(t->owner, ep_self()))
+    ep_error_atom(EP_A_badarg);
   ep_term out;
   int rc = wait_task(t, timeout_ms, &out);
   if (rc == 0)
@@ -212,10 +208,8 @@ void ep_task_pmap(ep_term_fn fn, ep_term list, long max_concurrency, long timeou
   EP_PATTERN(p_reply, "{^Batch, I::int, R}");
   EP_PATTERN(p_exit, "{'EXIT', _, R}");
   long n = ep_list_length(list);
-  if (n < 0) {
-    ep_smallterm st;
-    ep_error(ep_atom_term(&st, EP_A_badarg));
-  }
+  if (n < 0)
+    ep_error_atom(EP_A_badarg);
   long w = max_concurrency > 0 && max_concurrency < n ? max_concurrency : n;
   ep_term *got = calloc((size_t)(n ? n : 1), sizeof *got);
   if (!got)
