@@ -30,7 +30,11 @@ typedef struct ep_gen_event_handler {
   void (*terminate)(ep_term reason, void *state);
 } ep_gen_event_handler;
 
-/* [process, blocks] gen_event:start(_link). name 0 = unregistered. */
+/* [process, blocks] gen_event:start(_link). name 0 = unregistered.
+ * The calls below that block exit the caller, as OTP's do, when the
+ * manager is gone or dies meanwhile: with the bare reason (noproc, or the
+ * manager's exit reason), and call with {Reason, {gen_event, call, [Mgr,
+ * Handler, Query, Timeout]}}. */
 int ep_gen_event_start(ep_atom name, ep_pid *pid);
 int ep_gen_event_start_link(ep_atom name, ep_pid *pid);
 
@@ -46,7 +50,7 @@ int ep_gen_event_notify(ep_server mgr, ep_term event);
 int ep_gen_event_sync_notify(ep_server mgr, ep_term event);
 /* [process, blocks] The handler's reply, owned by the caller until its
  * next receive; EP_ENOTFOUND sets *reply to NULL; EP_EINVAL for a NULL
- * req. Exits like a gen_server call when the manager is gone. */
+ * req. */
 int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
                       long timeout_ms, ep_term *reply);
 /* [process, blocks] A new list of handler names (atoms), in call order. */

@@ -220,10 +220,56 @@ int ep_gen_event_start_link(ep_atom name, ep_pid *pid) {
   return ep_gen_server_start_link(&mgr_cb, NULL, name, pid, NULL);
 }
 
-static const ep__call_site ge_site = {EP_A_gen_server, true};
+/* A request to the manager; req (a heap term) is freed whatever happens.
+ * When the manager is gone or dies meanwhile, the caller exits as OTP's
+ * gen_event makes it: add_handler, delete_handler, sync_notify and
+ * which_handlers with gen:call's bare reason (noproc, or the manager's
+ * exit reason); call with {Reason, {gen_event, call, [Mgr, Handler,
+ * Query, Timeout]}} (h and query given). */
+static ep_term mgr_call(ep_server mgr, ep_term req, long timeout_ms,
+                        const ep_gen_event_handler *h, ep_term query) {
+  ep_term out = NULL;
+  int rc = ep__gen_call(mgr, req, timeout_ms, &out);
+  ep_term_free(req);
+  if (rc == 0)
+    return out;
+  ep_smallterm sw;
+  ep_term why = rc == EP_EEXITED ? out
+              : ep_atom_term(&sw, rc == EP_ENOPROC ? EP_A_noproc
+                                  : rc == EP_ETIMEOUT ? EP_A_timeout : EP_A_calling_self);
+  ep_build b;
+  ep_b_init(&b);
+  if (!h) {
+    ep_b_term(&b, why);
+  } else {
+    ep_b_tuple(&b);
+    ep_b_term(&b, why);
+    ep_b_tuple(&b);
+    ep_b_atom(&b, ep__A.gen_event);
+    ep_b_atom(&b, EP_A_call);
+    ep_b_list(&b);
+    if (mgr.name)
+      ep_b_atom(&b, mgr.name);
+    else
+      ep_b_pid(&b, mgr.pid);
+    ep_b_atom_name(&b, h->name ? h->name : "undefined");
+    ep_b_term(&b, query);
+    if (timeout_ms == EP_INFINITY)
+      ep_b_atom(&b, EP_A_infinity);
+    else
+      ep_b_int(&b, timeout_ms);
+    ep_b_end(&b);
+    ep_b_end(&b);
+    ep_b_end(&b);
+  }
+  ep_term reason = ep__b_done(&b);
+  ep_b_free(&b);
+  ep__exit_owned(reason);
+}
 
+/* {op, Handler, Arg} to the manager. */
 static ep_term h_call(ep_server mgr, ep_atom op, const ep_gen_event_handler *h, ep_term arg,
-                      long timeout_ms) {
+                      long timeout_ms, bool named_exit) {
   ep_build b;
   ep_b_init(&b);
   ep_b_tuple(&b);
@@ -233,9 +279,7 @@ static ep_term h_call(ep_server mgr, ep_atom op, const ep_gen_event_handler *h, 
   ep_b_end(&b);
   ep_term req = ep__b_done(&b);
   ep_b_free(&b);
-  ep__call_site site = ge_site;
-  site.module = ep__A.gen_event;
-  return ep__gen_call_take(mgr, req, timeout_ms, site);
+  return mgr_call(mgr, req, timeout_ms, named_exit ? h : NULL, arg);
 }
 
 static int int_of(ep_term t) {
@@ -247,13 +291,13 @@ static int int_of(ep_term t) {
 int ep_gen_event_add_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg) {
   if (!h)
     return EP_EINVAL;
-  return int_of(h_call(mgr, ep__A.add_handler, h, arg, EP_INFINITY));
+  return int_of(h_call(mgr, ep__A.add_handler, h, arg, EP_INFINITY, false));
 }
 
 int ep_gen_event_delete_handler(ep_server mgr, const ep_gen_event_handler *h, ep_term arg) {
   if (!h)
     return EP_EINVAL;
-  return int_of(h_call(mgr, ep__A.delete_handler, h, arg, EP_INFINITY));
+  return int_of(h_call(mgr, ep__A.delete_handler, h, arg, EP_INFINITY, false));
 }
 
 int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
@@ -263,7 +307,7 @@ int ep_gen_event_call(ep_server mgr, const ep_gen_event_handler *h, ep_term req,
       *reply = NULL;
     return EP_EINVAL;
   }
-  ep_term r = h_call(mgr, EP_A_call, h, req, timeout_ms);
+  ep_term r = h_call(mgr, EP_A_call, h, req, timeout_ms, true);
   if (ep_tuple_arity(r) != 2) {
     if (reply)
       *reply = NULL;
@@ -294,14 +338,12 @@ int ep_gen_event_notify(ep_server mgr, ep_term event) {
 int ep_gen_event_sync_notify(ep_server mgr, ep_term event) {
   if (!event)
     return EP_EINVAL;
-  ep__call_site site = {ep__A.gen_event, true};
-  ep__gen_call_take(mgr, tagged(ep__A.sync_notify, event), EP_INFINITY, site);
+  mgr_call(mgr, tagged(ep__A.sync_notify, event), EP_INFINITY, NULL, NULL);
   return 0;
 }
 
 ep_term ep_gen_event_which_handlers(ep_server mgr) {
-  ep__call_site site = {ep__A.gen_event, true};
-  return ep_term_dup(ep__gen_call_take(mgr, tagged(ep__A.which_handlers, NULL), EP_INFINITY, site));
+  return ep_term_dup(mgr_call(mgr, tagged(ep__A.which_handlers, NULL), EP_INFINITY, NULL, NULL));
 }
 
 int ep_gen_event_stop(ep_server mgr) { return ep_gen_server_stop(mgr, NULL, EP_INFINITY); }

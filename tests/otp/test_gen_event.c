@@ -90,6 +90,31 @@ OTP_TEST(gen_event, null_event_or_request_is_refused) {
   ck_assert(ot_none("_"));
 }
 
+static ep_server dead_mgr;
+static void add_dead(void *c) { (void)c; ep_gen_event_add_handler(dead_mgr, &h1, T("x")); }
+static void delete_dead(void *c) { (void)c; ep_gen_event_delete_handler(dead_mgr, &h1, T("x")); }
+static void sync_dead(void *c) { (void)c; ep_gen_event_sync_notify(dead_mgr, T("e")); }
+static void which_dead(void *c) { (void)c; ep_gen_event_which_handlers(dead_mgr); }
+static void call_dead(void *c) { (void)c; ep_gen_event_call(dead_mgr, &h1, T("q"), 100, NULL); }
+
+/* Test that calls to a manager that is gone exit the caller as OTP's
+ * gen_event does (checked in erl): add_handler, delete_handler,
+ * sync_notify and which_handlers with the bare noproc; call with
+ * {noproc, {gen_event, call, [Mgr, Handler, Query, Timeout]}}. */
+OTP_TEST(gen_event, calls_to_a_dead_manager_exit_as_otp) {
+  ep_pid m = manager();
+  ep_unlink(m);
+  ep_gen_event_stop(ep_srv(m));
+  dead_mgr = ep_srv(m);
+  ck_assert_term(ot_catch(add_dead, NULL), "noproc");
+  ck_assert_term(ot_catch(delete_dead, NULL), "noproc");
+  ck_assert_term(ot_catch(sync_dead, NULL), "noproc");
+  ck_assert_term(ot_catch(which_dead, NULL), "noproc");
+  ck_assert_term(ot_catch(call_dead, NULL), "{noproc, {gen_event, call, [~p, h1, q, 100]}}", m);
+  dead_mgr = ep_srv_name(ep_atom_of("no_such_manager"));
+  ck_assert_term(ot_catch(call_dead, NULL), "{noproc, {gen_event, call, [no_such_manager, h1, q, 100]}}");
+}
+
 /* Test that a handler crashing is removed with terminate({error, R}) and the
  * manager and the other handlers carry on (gen_event). */
 OTP_TEST(gen_event, crashing_handler_removed) {
