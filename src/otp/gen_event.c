@@ -233,38 +233,15 @@ static ep_term mgr_call(ep_server mgr, ep_term req, long timeout_ms,
   ep_term_free(req);
   if (rc == 0)
     return out;
-  ep_smallterm sw;
-  ep_term why = rc == EP_EEXITED ? out
-              : ep_atom_term(&sw, rc == EP_ENOPROC ? EP_A_noproc
-                                  : rc == EP_ETIMEOUT ? EP_A_timeout : EP_A_calling_self);
-  ep_build b;
-  ep_b_init(&b);
+  ep_smallterm ws, hs;
   if (!h) {
-    ep_b_term(&b, why);
-  } else {
-    ep_b_tuple(&b);
-    ep_b_term(&b, why);
-    ep_b_tuple(&b);
-    ep_b_atom(&b, ep__A.gen_event);
-    ep_b_atom(&b, EP_A_call);
-    ep_b_list(&b);
-    if (mgr.name)
-      ep_b_atom(&b, mgr.name);
-    else
-      ep_b_pid(&b, mgr.pid);
-    ep_b_atom_name(&b, h->name ? h->name : "undefined");
-    ep_b_term(&b, query);
-    if (timeout_ms == EP_INFINITY)
-      ep_b_atom(&b, EP_A_infinity);
-    else
-      ep_b_int(&b, timeout_ms);
-    ep_b_end(&b);
-    ep_b_end(&b);
-    ep_b_end(&b);
+    ep_term why = ep_term_dup(ep__call_why(rc, out, &ws));
+    if (!why)
+      abort();
+    ep__exit_owned(why);
   }
-  ep_term reason = ep__b_done(&b);
-  ep_b_free(&b);
-  ep__exit_owned(reason);
+  ep_term args[2] = {ep_atom_term(&hs, ep_atom_of(h->name ? h->name : "undefined")), query};
+  ep__exit_owned(ep__call_reason(rc, out, ep__A.gen_event, mgr, args, 2, true, timeout_ms));
 }
 
 /* {op, Handler, Arg} to the manager. */

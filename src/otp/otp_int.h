@@ -65,6 +65,13 @@ static inline ep_term ep__gen_call_x(ep_server s, ep_term req, long timeout_ms,
                                      ep__call_site site) {
   return ep__gen_call_op_x(s, 0, req, timeout_ms, site);
 }
+/* The reason of a failed call as gen:call gives it: the server's exit
+ * reason (out, for EP_EEXITED), or noproc / timeout / calling_self, in s. */
+ep_term ep__call_why(int rc, ep_term out, ep_smallterm *s);
+/* {Why, {Module, call, [Server, Args... | Timeout]}} for a failed call,
+ * new; the timeout is left out unless with_timeout. */
+ep_term ep__call_reason(int rc, ep_term out, ep_atom module, ep_server s, const ep_term *args,
+                        int nargs, bool with_timeout, long timeout_ms);
 /* The exiting form taking req (a heap term): freed whatever happens. */
 ep_term ep__gen_call_take(ep_server s, ep_term req, long timeout_ms, ep__call_site site);
 

@@ -162,35 +162,46 @@ int ep__gen_call_op(ep_server s, ep_atom op, ep_term arg, long timeout_ms, ep_te
   return k;                        /* EP_ETIMEOUT */
 }
 
-/* {Why, {Module, call, [Server, Req | Timeout]}} for a failed call, new. */
-static ep_term call_reason(int rc, ep_term out, ep_server s, ep_term req, long timeout_ms,
-                           ep__call_site site) {
-  ep_smallterm rs, ss, ts;
-  ep_term why = rc == EP_EEXITED ? out
-              : ep_atom_term(&rs, rc == EP_ENOPROC ? EP_A_noproc
-                                  : rc == EP_ETIMEOUT ? EP_A_timeout : EP_A_calling_self);
-  ep_term srv = s.name ? ep_atom_term(&ss, s.name) : ep_pid_term(&ss, s.pid);
-  ep_term args[3] = {srv, req, NULL};
-  int n = 2;
-  if (site.with_timeout)
-    args[n++] = timeout_ms == EP_INFINITY ? ep_atom_term(&ts, EP_A_infinity)
-                                          : ep_int_term(&ts, timeout_ms);
+ep_term ep__call_why(int rc, ep_term out, ep_smallterm *s) {
+  return rc == EP_EEXITED ? out
+       : ep_atom_term(s, rc == EP_ENOPROC ? EP_A_noproc
+                         : rc == EP_ETIMEOUT ? EP_A_timeout : EP_A_calling_self);
+}
+
+ep_term ep__call_reason(int rc, ep_term out, ep_atom module, ep_server s, const ep_term *args,
+                        int nargs, bool with_timeout, long timeout_ms) {
+  ep_smallterm ws;
   ep_build b;
   ep_b_init(&b);
   ep_b_tuple(&b);
-  ep_b_term(&b, why);
+  ep_b_term(&b, ep__call_why(rc, out, &ws));
   ep_b_tuple(&b);
-  ep_b_atom(&b, site.module);
+  ep_b_atom(&b, module);
   ep_b_atom(&b, EP_A_call);
   ep_b_list(&b);
-  for (int i = 0; i < n; i++)
+  if (s.name)
+    ep_b_atom(&b, s.name);
+  else
+    ep_b_pid(&b, s.pid);
+  for (int i = 0; i < nargs; i++)
     ep_b_term(&b, args[i]);
+  if (with_timeout) {
+    if (timeout_ms == EP_INFINITY)
+      ep_b_atom(&b, EP_A_infinity);
+    else
+      ep_b_int(&b, timeout_ms);
+  }
   ep_b_end(&b);
   ep_b_end(&b);
   ep_b_end(&b);
   ep_term t = ep__b_done(&b);
   ep_b_free(&b);
   return t;
+}
+
+static ep_term call_reason(int rc, ep_term out, ep_server s, ep_term req, long timeout_ms,
+                           ep__call_site site) {
+  return ep__call_reason(rc, out, site.module, s, &req, 1, site.with_timeout, timeout_ms);
 }
 
 ep_term ep__gen_call_op_x(ep_server s, ep_atom op, ep_term arg, long timeout_ms,
