@@ -45,7 +45,8 @@ typedef enum ep_child_type { EP_WORKER = 0, EP_SUPERVISOR } ep_child_type;
 
 #define EP_SHUTDOWN_DEFAULT 0L     /* 5000 for workers, infinity for supervisors */
 #define EP_BRUTAL_KILL (-2L)
-/* (EP_INFINITY waits for ever; any other value is milliseconds, R62.) */
+/* (EP_INFINITY waits for ever; any other value is milliseconds, R62; another
+ * negative value makes the spec invalid.) */
 
 typedef struct ep_sup_flags {
   ep_strategy strategy;
@@ -76,14 +77,20 @@ typedef int (*ep_sup_init_fn)(ep_term arg, ep_sup_spec *spec);
 /* [process, blocks] supervisor:start_link (R56): returns when every child
  * has started. Same returns as ep_gen_server_start_link; a child that
  * fails to start gives EP_EEXITED with *reason =
- * {shutdown, {failed_to_start_child, Id, Reason}}. name 0 = unregistered.
- * EP_EINVAL for a NULL init. */
+ * {shutdown, {failed_to_start_child, Id, Reason}}, and an invalid child
+ * spec EP_EEXITED with {start_spec, {invalid_shutdown, S}} (or
+ * invalid_restart_type, invalid_child_type, {invalid_mfa, undefined} for
+ * no start function), as OTP's. name 0 = unregistered. EP_EINVAL for a
+ * NULL init. */
 int ep_supervisor_start_link(ep_sup_init_fn init, ep_term arg, ep_atom name,
                              ep_pid *pid, ep_term *reason);
 
 /* [process, blocks] R64. Returns 0 with *pid (EP_PID_NONE when the start
  * function ignored), EP_EEXIST (*pid = the running child:
- * already_started; EP_PID_NONE: already_present), EP_EEXITED (*reason).
+ * already_started; EP_PID_NONE: already_present), EP_EEXITED (*reason:
+ * the child's error, or an invalid spec's {invalid_shutdown, S},
+ * {invalid_restart_type, R} or {invalid_child_type, T}, as OTP's), or
+ * EP_EINVAL (no spec, id or start function).
  * For a simple_one_for_one supervisor use ep_supervisor_start_child_args. */
 int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec,
                               ep_pid *pid, ep_term *reason);

@@ -118,7 +118,7 @@ static void shutdown_child(ep_pid pid, long shutdown) {
     ep_exit_signal_atom(pid, EP_A_kill);
   } else {
     ep_exit_signal_atom(pid, EP_A_shutdown);
-    if (ep_receive_clauses(&cd, 1, shutdown < 0 ? EP_INFINITY : shutdown) == 0)
+    if (ep_receive_clauses(&cd, 1, shutdown) == 0)
       return;
     ep_exit_signal_atom(pid, EP_A_kill);
   }
@@ -417,12 +417,53 @@ static ep_term failed_to_start(ep_atom id, ep_term why) {
 /* The init callback's ep_sup_spec is the supervisor itself, still empty. */
 struct ep_sup_spec {
   struct sup s;
+  ep_term bad;                 /* the first invalid child's reason, or NULL */
 };
 
 void ep_sup_set_flags(ep_sup_spec *spec, ep_sup_flags flags) { spec->s.f = flags; }
 
+/* Checks a child spec as OTP's supervisor does: writes the reason
+ * ({invalid_shutdown, S}, {invalid_restart_type, R}, {invalid_child_type,
+ * T} or {invalid_mfa, undefined}) into b and returns true if it is bad. */
+static bool spec_invalid(const ep_child_spec *cs, ep_build *b) {
+  ep_atom what;
+  int64_t v;
+  if (!cs->start) {
+    what = ep_atom_of("invalid_mfa");
+    v = INT64_MIN;
+  } else if (cs->restart < EP_PERMANENT || cs->restart > EP_TEMPORARY) {
+    what = ep_atom_of("invalid_restart_type");
+    v = cs->restart;
+  } else if (cs->shutdown < 0 && cs->shutdown != EP_INFINITY && cs->shutdown != EP_BRUTAL_KILL) {
+    what = ep_atom_of("invalid_shutdown");
+    v = cs->shutdown;
+  } else if (cs->type < EP_WORKER || cs->type > EP_SUPERVISOR) {
+    what = ep_atom_of("invalid_child_type");
+    v = cs->type;
+  } else {
+    return false;
+  }
+  ep_b_reset(b);
+  ep_b_tuple(b);
+  ep_b_atom(b, what);
+  if (v == INT64_MIN)
+    ep_b_atom(b, EP_A_undefined);
+  else
+    ep_b_int(b, v);
+  ep_b_end(b);
+  return true;
+}
+
 void ep_sup_add_child(ep_sup_spec *spec, const ep_child_spec *child) {
-  kids_push(&spec->s, child_of(child));
+  ep_build b;
+  ep_b_init(&b);
+  if (spec_invalid(child, &b)) {
+    if (!spec->bad)
+      spec->bad = ep__b_done(&b);
+  } else {
+    kids_push(&spec->s, child_of(child));
+  }
+  ep_b_free(&b);
 }
 
 void ep_sup_add_children(ep_sup_spec *spec, const ep_child_spec *children, size_t n) {
@@ -442,9 +483,25 @@ static ep_gs_ret sup_init(ep_term arg, void **state) {
   *state = s;
   s->f = (ep_sup_flags){EP_ONE_FOR_ONE, 1, 5};
   if (((ep_sup_init_fn)fn)(uarg, spec) == EP_IGNORED) {
+    ep_term_free(spec->bad);
     sup_free(s);
     *state = NULL;
     return ep_init_ignore();
+  }
+  if (spec->bad) {
+    /* {start_spec, {invalid_shutdown, -3}}, as OTP's init refuses it */
+    ep_build b;
+    ep_b_init(&b);
+    ep_b_tuple(&b);
+    ep_b_atom(&b, ep_atom_of("start_spec"));
+    ep_b_term(&b, spec->bad);
+    ep_b_end(&b);
+    ep_term_free(spec->bad);
+    ep_term why = ep__b_done(&b);
+    ep_b_free(&b);
+    sup_free(s);
+    *state = NULL;
+    return ep__gs_ret(EP_GS_STOP, ep_gsv_take(why));
   }
   if (s->f.period <= 0)
     s->f.period = 5;
@@ -595,6 +652,15 @@ static ep_term call_start_child(struct sup *s, ep_term arg, ep_build *b) {
   cs.shutdown = (long)v;
   ep_get_int(ep_tuple_elem(arg, 4), &v);
   cs.type = (ep_child_type)v;
+  uint8_t vbuf[64];
+  ep_build vb;
+  ep_b_init_buf(&vb, vbuf, sizeof vbuf);
+  if (spec_invalid(&cs, &vb)) {
+    ep_term r = b_error(b, ep__b_view(&vb));   /* {error, {invalid_shutdown, -3}} */
+    ep_b_free(&vb);
+    return r;
+  }
+  ep_b_free(&vb);
   struct child *old = kid_by_id(s, id, NULL);
   if (old)
     return running(old) ? already_started(b, old->pid)
@@ -808,6 +874,8 @@ static int decode(ep_term r, ep_pid *pid, ep_term *reason) {
 
 int ep_supervisor_start_child(ep_server sup, const ep_child_spec *spec, ep_pid *pid,
                               ep_term *reason) {
+  if (!spec || !spec->id || !spec->start)
+    return EP_EINVAL;
   /* on the stack (unless the args are big): a caller killed while it
    * waits for the supervisor leaves nothing behind */
   uint8_t buf[512];

@@ -123,6 +123,54 @@ OTP_TEST(supervisor, R56_child_fails_to_start) {
   ot_expect("{'EXIT', _, {shutdown, {failed_to_start_child, fail, nope}}}");
 }
 
+/* Test that init with an invalid child spec makes start_link fail with
+ * {start_spec, {invalid_shutdown, -3}} and starts no child, as OTP's
+ * supervisor refuses it (checked in erl). */
+OTP_TEST(supervisor, R56_invalid_child_spec_refused) {
+  ep_trap_exit(true);
+  ep_term why = NULL;
+  int rc = start_sup("one_for_one", 1, 5,
+                     "[{a, permanent, 5000, worker}, {b, permanent, -3, worker}]", NULL, &why);
+  ck_assert_int_eq(rc, EP_EEXITED);
+  ck_assert_term(why, "{start_spec, {invalid_shutdown, -3}}");
+  ck_assert(ot_none("{started, _, _}"));
+}
+
+/* Test that start_child with an invalid spec returns its reason
+ * ({error, {invalid_shutdown, -3}} in OTP) and starts nothing; brutal
+ * kill and infinity stay valid shutdowns. */
+OTP_TEST(supervisor, R64_start_child_invalid_spec) {
+  ep_pid sup;
+  start_sup("one_for_one", 1, 5, "[]", &sup, NULL);
+  ep_child_spec c = {.id = "c", .start = probe_child_start, .args = T("[c, ~p]", ep_self())};
+  ep_pid p = EP_PID_NONE;
+  ep_term why = NULL;
+  c.shutdown = -3;
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, &why), EP_EEXITED);
+  ck_assert_term(why, "{invalid_shutdown, -3}");
+  c.shutdown = EP_SHUTDOWN_DEFAULT;
+  c.restart = (ep_restart)7;
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, &why), EP_EEXITED);
+  ck_assert_term(why, "{invalid_restart_type, 7}");
+  c.restart = EP_PERMANENT;
+  c.type = (ep_child_type)5;
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, &why), EP_EEXITED);
+  ck_assert_term(why, "{invalid_child_type, 5}");
+  c.type = EP_WORKER;
+  ep_child_spec nostart = {.id = "n"};
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &nostart, &p, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), NULL, &p, &why), EP_EINVAL);
+  ep_sup_counts n;
+  ck_assert_int_eq(ep_supervisor_count_children(ep_srv(sup), &n), 0);
+  ck_assert_int_eq(n.specs, 0);
+  ck_assert(ot_none("{started, _, _}"));
+  c.shutdown = EP_BRUTAL_KILL;
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, NULL), 0);
+  c.id = "d";
+  c.shutdown = EP_INFINITY;
+  ck_assert_int_eq(ep_supervisor_start_child(ep_srv(sup), &c, &p, NULL), 0);
+}
+
 /* Test that permanent children come back even after normal (R59). */
 OTP_TEST(supervisor, R59_permanent_restarts_after_normal) {
   ep_pid sup;
