@@ -116,6 +116,9 @@ static inline ep_gs_ret ep_with_continue(ep_gs_ret r, ep_term cont) { r.cont = c
 
 /* ------------------------------------------------------------ callbacks -- */
 
+/* A callback that returns a term value that is NULL (ep_reply(NULL),
+ * ep_stop_term(NULL)) makes the server fail with {bad_return_value, A},
+ * A the action, as a return OTP cannot read does. */
 typedef struct ep_gen_server_cb {
   /* Required. Runs in the new server before start returns (R46); sets *state. */
   ep_gs_ret (*init)(ep_term arg, void **state);
@@ -148,7 +151,7 @@ typedef struct ep_gen_server_cb {
  *   EP_EEXITED  init stopped or crashed: *reason (may be NULL) is the
  *               reason, owned by the caller until its next receive;
  *   EP_ESYSLIMIT / EP_ENOMEM / EP_ENOTPROC;
- *   EP_EINVAL   cb is NULL (nothing started).
+ *   EP_EINVAL   cb is NULL or has no init (nothing started).
  * cb must stay valid for the server's life (usually static). */
 int ep_gen_server_start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name,
                         ep_pid *pid, ep_term *reason);

@@ -178,8 +178,15 @@ _Noreturn static void bad_return(struct gs *g, const ep_gs_ret *r) {
   stop_owned(g, t);
 }
 
+/* A term value that is no term (ep_reply(NULL)): a bad return. */
+static bool value_missing(const ep_gs_value *v) {
+  return (v->kind == EP_GSV_TERM || v->kind == EP_GSV_TAKE) && !v->u.term;
+}
+
 /* Acts on a callback's return. `from` is set for handle_call only. */
 static void handle_ret(struct gs *g, ep_gs_ret *r, const ep_from *from) {
+  if (value_missing(&r->value))
+    bad_return(g, r);
   switch (r->action) {
   case EP_GS_REPLY:
     if (!from)
@@ -334,7 +341,8 @@ static void gs_main(ep_term arg) {
     release(&g);
     return;                                   /* exits normal */
   default: {
-    ep_term reason = r.action == EP_GS_STOP ? value_dup(&r.value) : NULL;
+    ep_term reason = r.action == EP_GS_STOP && !value_missing(&r.value) ? value_dup(&r.value)
+                                                                          : NULL;
     drop_value(&r.value);
     if (!reason) {
       ep_build b;
@@ -359,7 +367,7 @@ static int start(const ep_gen_server_cb *cb, ep_term arg, ep_atom name, bool lin
                  ep_pid *pid, ep_term *reason) {
   EP_PATTERN(p_ack, "{'$ack', ^Tag, Code::int, Result}");
   EP_PATTERN(p_down, "{'DOWN', ^Mref, process, _, Reason}");
-  if (!cb)
+  if (!cb || !cb->init)
     return EP_EINVAL;
   if (!ep_is_process())
     return EP_ENOTPROC;

@@ -122,6 +122,43 @@ OTP_TEST(gen_server, null_request_or_reply_is_a_bad_argument) {
   ck_assert_term(ep_gen_server_call(s, T("{add, 2}")), "2");
 }
 
+static ep_gs_ret nul_init(ep_term arg, void **st) {
+  *st = NULL;
+  return ep_is_atom(arg, ep_atom_of("stop")) ? ep_init_stop(NULL) : ep_init_ok();
+}
+static ep_gs_ret nul_call(ep_term req, const ep_from *from, void *st) {
+  (void)req, (void)from, (void)st;
+  return ep_reply(NULL);
+}
+static ep_gs_ret nul_cast(ep_term req, void *st) {
+  (void)req, (void)st;
+  return ep_stop_term(NULL);
+}
+static const ep_gen_server_cb nul_cb = {.init = nul_init, .handle_call = nul_call,
+                                        .handle_cast = nul_cast};
+static const ep_gen_server_cb no_init_cb = {.handle_call = nul_call};
+
+/* Test that a callback returning a NULL term (a reply, a stop reason, an
+ * init stop) fails the server with {bad_return_value, Action}, where it
+ * sent nothing or aborted before; a callback table without init is
+ * refused. */
+OTP_TEST(gen_server, null_term_in_a_callback_return_is_a_bad_return) {
+  ep_pid pid = EP_PID_NONE;
+  ep_term why = NULL;
+  ck_assert_int_eq(ep_gen_server_start(&no_init_cb, NULL, 0, &pid, &why), EP_EINVAL);
+  ck_assert_int_eq(ep_gen_server_start(&nul_cb, T("stop"), 0, &pid, &why), EP_EEXITED);
+  ck_assert_term(why, "{bad_return_value, ~i}", (int)EP_GS_STOP);
+  ck_assert_int_eq(ep_gen_server_start(&nul_cb, T("go"), 0, &pid, &why), 0);
+  ep_term reply;
+  ck_assert_int_eq(ep_gen_server_try_call(ep_srv(pid), T("q"), 5000, &reply), EP_EEXITED);
+  ck_assert_term(reply, "{bad_return_value, ~i}", (int)EP_GS_REPLY);
+  ck_assert_int_eq(ep_gen_server_start(&nul_cb, T("go"), 0, &pid, &why), 0);
+  ep_ref m = ep_monitor(pid);
+  ck_assert_int_eq(ep_gen_server_cast(ep_srv(pid), T("c")), 0);
+  ck_assert_term(ot_expect("{'DOWN', _, process, _, _}"),
+                 "{'DOWN', ~r, process, ~p, {bad_return_value, ~i}}", &m, pid, (int)EP_GS_STOP);
+}
+
 static void async_null(void *ctx) { (void)ctx; ep_task_async(NULL, NULL); }
 static void await_null(void *ctx) { (void)ctx; ep_task_await(NULL, 100); }
 
