@@ -195,6 +195,20 @@ static void depot_put(int c, ep__msg *mag) {
   pthread_mutex_unlock(&k->lock);
 }
 
+/* The loaded magazine's top block, taken or given back (w's own). */
+static inline ep__msg *mag_pop(ep__worker *w, int c) {
+  ep__msg *m = w->msgs[c];
+  w->msgs[c] = next_of(m);
+  w->nmsgs[c]--;
+  return m;
+}
+
+static inline void mag_push(ep__worker *w, int c, ep__msg *m) {
+  set_next(m, w->msgs[c]);
+  w->msgs[c] = m;
+  w->nmsgs[c]++;
+}
+
 static ep__msg *cache_get(ep__worker *w, int c) {
   if (!w->msgs[c]) {
     if (w->msgs_full[c]) {
@@ -205,10 +219,7 @@ static ep__msg *cache_get(ep__worker *w, int c) {
       return NULL;
     }
   }
-  ep__msg *m = w->msgs[c];
-  w->msgs[c] = next_of(m);
-  w->nmsgs[c]--;
-  return m;
+  return mag_pop(w, c);
 }
 
 static void cache_put(ep__worker *w, int c, ep__msg *m) {
@@ -218,9 +229,7 @@ static void cache_put(ep__worker *w, int c, ep__msg *m) {
     w->msgs[c] = NULL;
     w->nmsgs[c] = 0;
   }
-  set_next(m, w->msgs[c]);
-  w->msgs[c] = m;
-  w->nmsgs[c]++;
+  mag_push(w, c, m);
 }
 
 /* --------------------------------------------------------------- blocks -- */
@@ -233,11 +242,19 @@ static inline ep__msg *block_init(ep__msg *m, int c) {
   return m;
 }
 
+_Static_assert(EP__MSG_CLASSES == 2, "class_of picks between two classes");
+
+/* The class of a block of `need` bytes, header included; EP__MSG_CLASSES
+ * for one that is malloc'd. */
+static inline int class_of(size_t need) {
+  if (!MSG_SLABS || need > class_size[1]) return EP__MSG_CLASSES;
+  return need > class_size[0];
+}
+
 /* Everything but a block from a stocked magazine: out of line, so that
  * the common case is a leaf with no registers to save. */
-static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need) {
+static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need, int c) {
   ep__msg *m = NULL;
-  int c = !MSG_SLABS ? EP__MSG_CLASSES : need <= class_size[0] ? 0 : need <= class_size[1] ? 1 : EP__MSG_CLASSES;
   if (c < EP__MSG_CLASSES) {
     if (w) {
       m = cache_get(w, c);
@@ -252,20 +269,11 @@ static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need) {
   return m ? block_init(m, c) : NULL;
 }
 
-_Static_assert(EP__MSG_CLASSES == 2, "ep__msg_new_w picks between two classes");
-
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   size_t need = EP__MSG_HDR + term_size;
-  if (MSG_SLABS && EP_LIKELY(w && need <= class_size[EP__MSG_CLASSES - 1])) {
-    int c = need > class_size[0];
-    ep__msg *m = w->msgs[c];
-    if (EP_LIKELY(m)) {
-      w->msgs[c] = next_of(m);
-      w->nmsgs[c]--;
-      return block_init(m, c);
-    }
-  }
-  return msg_new_slow(w, need);
+  int c = class_of(need);
+  if (EP_LIKELY(w && c < EP__MSG_CLASSES && w->msgs[c])) return block_init(mag_pop(w, c), c);
+  return msg_new_slow(w, need, c);
 }
 
 ep__msg *ep__msg_new(size_t term_size) { return ep__msg_new_w(ep__tls_worker(), term_size); }
@@ -287,9 +295,7 @@ static EP_NOINLINE void msg_free_slow(ep__worker *w, ep__msg *m) {
 void ep__msg_free_w(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
   if (EP_LIKELY(c >= 0 && w && w->nmsgs[c] < MAG)) {
-    set_next(m, w->msgs[c]);
-    w->msgs[c] = m;
-    w->nmsgs[c]++;
+    mag_push(w, c, m);
     return;
   }
   msg_free_slow(w, m);
