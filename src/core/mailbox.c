@@ -136,15 +136,12 @@ static EP_NOINLINE void drain_other(ep__proc *p, ep__msg *m) {
     ep__alias_drop(p, m->aux);
     m->kind = MK_MSG;
     m->aux = 0;
-    inner_append(p, m);
-    return;
+    /* fall through */
   case MK_MSG:
     /* sent to an alias since deactivated: never seen */
-    if (ep__alias_active(p, m->aux)) {
-      inner_append(p, m);
-      return;
-    }
-    break;
+    if (m->aux && !ep__alias_active(p, m->aux)) break;
+    inner_append(p, m);
+    return;
   case MK_TIMEOUT:
     if (m->aux == p->recv_gen) p->timed_out = true;
     break;
