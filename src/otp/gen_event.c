@@ -234,12 +234,8 @@ static ep_term mgr_call(ep_server mgr, ep_term req, long timeout_ms,
   if (rc == 0)
     return out;
   ep_smallterm ws, hs;
-  if (!h) {
-    ep_term why = ep_term_dup(ep__call_why(rc, out, &ws));
-    if (!why)
-      abort();
-    ep__exit_owned(why);
-  }
+  if (!h)
+    ep__exit_owned(ep__keep(ep__call_why(rc, out, &ws)));
   ep_term args[2] = {ep_atom_term(&hs, ep_atom_of(h->name ? h->name : "undefined")), query};
   ep__exit_owned(ep__call_reason(rc, out, ep__A.gen_event, mgr, args, 2, true, timeout_ms));
 }
