@@ -422,48 +422,48 @@ struct ep_sup_spec {
 
 void ep_sup_set_flags(ep_sup_spec *spec, ep_sup_flags flags) { spec->s.f = flags; }
 
-/* Checks a child spec as OTP's supervisor does: writes the reason
- * ({invalid_shutdown, S}, {invalid_restart_type, R}, {invalid_child_type,
- * T} or {invalid_mfa, undefined}) into b and returns true if it is bad. */
-static bool spec_invalid(const ep_child_spec *cs, ep_build *b) {
-  ep_atom what;
-  int64_t v;
+/* Checks a child spec as OTP's supervisor does: NULL if it is good, else
+ * the reason, new: {invalid_shutdown, S}, {invalid_restart_type, R},
+ * {invalid_child_type, T} or {invalid_mfa, undefined}. */
+static ep_term spec_error(const ep_child_spec *cs) {
+  const char *what;
+  int64_t v = 0;
   if (!cs->start) {
-    what = ep_atom_of("invalid_mfa");
-    v = INT64_MIN;
+    what = "invalid_mfa";
   } else if (cs->restart < EP_PERMANENT || cs->restart > EP_TEMPORARY) {
-    what = ep_atom_of("invalid_restart_type");
+    what = "invalid_restart_type";
     v = cs->restart;
   } else if (cs->shutdown < 0 && cs->shutdown != EP_INFINITY && cs->shutdown != EP_BRUTAL_KILL) {
-    what = ep_atom_of("invalid_shutdown");
+    what = "invalid_shutdown";
     v = cs->shutdown;
   } else if (cs->type < EP_WORKER || cs->type > EP_SUPERVISOR) {
-    what = ep_atom_of("invalid_child_type");
+    what = "invalid_child_type";
     v = cs->type;
   } else {
-    return false;
+    return NULL;
   }
-  ep_b_reset(b);
-  ep_b_tuple(b);
-  ep_b_atom(b, what);
-  if (v == INT64_MIN)
-    ep_b_atom(b, EP_A_undefined);
+  ep_build b;
+  ep_b_init(&b);
+  ep_b_tuple(&b);
+  ep_b_atom_name(&b, what);
+  if (cs->start)
+    ep_b_int(&b, v);
   else
-    ep_b_int(b, v);
-  ep_b_end(b);
-  return true;
+    ep_b_atom(&b, EP_A_undefined);
+  ep_b_end(&b);
+  ep_term t = ep__b_done(&b);
+  ep_b_free(&b);
+  return t;
 }
 
 void ep_sup_add_child(ep_sup_spec *spec, const ep_child_spec *child) {
-  ep_build b;
-  ep_b_init(&b);
-  if (spec_invalid(child, &b)) {
-    if (!spec->bad)
-      spec->bad = ep__b_done(&b);
-  } else {
+  ep_term bad = spec_error(child);
+  if (!bad)
     kids_push(&spec->s, child_of(child));
-  }
-  ep_b_free(&b);
+  else if (!spec->bad)
+    spec->bad = bad;
+  else
+    ep_term_free(bad);
 }
 
 void ep_sup_add_children(ep_sup_spec *spec, const ep_child_spec *children, size_t n) {
@@ -652,15 +652,12 @@ static ep_term call_start_child(struct sup *s, ep_term arg, ep_build *b) {
   cs.shutdown = (long)v;
   ep_get_int(ep_tuple_elem(arg, 4), &v);
   cs.type = (ep_child_type)v;
-  uint8_t vbuf[64];
-  ep_build vb;
-  ep_b_init_buf(&vb, vbuf, sizeof vbuf);
-  if (spec_invalid(&cs, &vb)) {
-    ep_term r = b_error(b, ep__b_view(&vb));   /* {error, {invalid_shutdown, -3}} */
-    ep_b_free(&vb);
+  ep_term bad = spec_error(&cs);
+  if (bad) {
+    ep_term r = b_error(b, bad);              /* {error, {invalid_shutdown, -3}} */
+    ep_term_free(bad);
     return r;
   }
-  ep_b_free(&vb);
   struct child *old = kid_by_id(s, id, NULL);
   if (old)
     return running(old) ? already_started(b, old->pid)
