@@ -198,10 +198,9 @@ static void kick(uint64_t deadline) {
   }
 }
 
-/* Arms a timer made like `like` on the heap of worker w (a record from the
+/* Arms a timer made like `like` on heap s (a record from the
  * heap's free list, or malloc), and wakes the service thread if needed. */
-static timer *arm(ep__worker *w, timer like) {
-  shard *s = my_shard(w);
+static timer *arm(shard *s, timer like) {
   like.home = s;
   pthread_mutex_lock(&s->lock);
   timer *t = ep__fl_pop(&s->spare);
@@ -217,7 +216,7 @@ static timer *arm(ep__worker *w, timer like) {
 /* ---------------------------------------------------------- receive timers -- */
 
 void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen) {
-  return arm(p->worker,
+  return arm(my_shard(p->worker),
              (timer){.deadline = deadline_ns, .kind = TK_RECV, .gen = gen, .pid = ep__pid(p)});
 }
 
@@ -242,11 +241,12 @@ ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
     if (ep__self()) ep_error_atom(EP_A_badarg);
     return ref;
   }
-  ref.w[2] = (uint32_t)(my_shard(w) - T.shards) + 1;   /* see ref_key */
+  shard *s = my_shard(w);
+  ref.w[2] = (uint32_t)(s - T.shards) + 1;   /* the heap it goes on: see ref_key */
   ep__msg *m = ep__msg_copy(msg);
   if (!m) abort();
   uint64_t deadline = ep__os_now_ns() + (uint64_t)ms * 1000000u;
-  arm(w, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .msg = m, .ref = ref});
+  arm(s, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .msg = m, .ref = ref});
   return ref;
 }
 
