@@ -97,6 +97,13 @@ int64_t ep__deadline(long timeout_ms);
 
 /* A C pointer carried inside a term (local node only). */
 static inline void ep__b_ptr(ep_build *b, const void *p) { ep_b_int(b, (int64_t)(intptr_t)p); }
+/* A timeout as Erlang writes it in a reason: infinity or the milliseconds. */
+static inline void ep__b_timeout(ep_build *b, long timeout_ms) {
+  if (timeout_ms == EP_INFINITY)
+    ep_b_atom(b, EP_A_infinity);
+  else
+    ep_b_int(b, timeout_ms);
+}
 /* An optional argument: the term itself, or undefined when there is none. */
 static inline void ep__b_arg(ep_build *b, ep_term arg) {
   if (arg)

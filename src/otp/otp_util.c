@@ -185,12 +185,8 @@ ep_term ep__call_reason(int rc, ep_term out, ep_atom module, ep_server s, const 
     ep_b_pid(&b, s.pid);
   for (int i = 0; i < nargs; i++)
     ep_b_term(&b, args[i]);
-  if (with_timeout) {
-    if (timeout_ms == EP_INFINITY)
-      ep_b_atom(&b, EP_A_infinity);
-    else
-      ep_b_int(&b, timeout_ms);
-  }
+  if (with_timeout)
+    ep__b_timeout(&b, timeout_ms);
   ep_b_end(&b);
   ep_b_end(&b);
   ep_b_end(&b);

@@ -108,10 +108,7 @@ _Noreturn static void await_exit(const ep_task *t, ep_term why, long timeout_ms)
   ep_b_init(&b);
   ep_b_list(&b);
   b_task(&b, t);
-  if (timeout_ms == EP_INFINITY)
-    ep_b_atom(&b, EP_A_infinity);
-  else
-    ep_b_int(&b, timeout_ms);
+  ep__b_timeout(&b, timeout_ms);
   ep_b_end(&b);
   ep_term args = ep__b_done(&b);
   ep_b_free(&b);
