@@ -8,7 +8,9 @@
 #   tools/bench.sh [BUILD] ; BENCH_SIZES=quick for small sizes,
 #   BENCH_ONLY="ring pingpong" for a subset, BENCH_RUNS=N runs of every
 #   command (default 3; the run with the median per-operation figure is
-#   the one kept, for every implementation alike).
+#   the one kept, for every implementation alike), each after one warm-up
+#   run that is not counted (BENCH_WARMUP=0 for none), as the peers'
+#   RESULTS.md were measured.
 set -u
 build=${1:-build}
 peers=${PEERS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/peers}
@@ -36,9 +38,11 @@ else
 fi
 
 runs=${BENCH_RUNS:-3}
+warmup=${BENCH_WARMUP:-1}
 runone() {   # runone IMPL CMD...: the median of $runs result lines into $out, echoed
   local line lines="" i
   shift
+  for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1; done
   for ((i = 0; i < runs; i++)); do
     line=$("$@" 2>/dev/null | grep '^workload=' | tail -1)
     [ -n "$line" ] && lines+="$line"$'\n'
