@@ -338,9 +338,8 @@ struct ep__worker {
   int nslots;
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
   _Atomic int quota_busy;           /* owner: changing quota (proc.c) */
-  ep__msg *msgs[EP__MSG_CLASSES];   /* free small message blocks: a magazine (msg_alloc.c) */
-  int nmsgs[EP__MSG_CLASSES];
-  ep__msg *msgs_full[EP__MSG_CLASSES]; /* and a full one, or NULL */
+  struct ep__mag *mag[EP__MSG_CLASSES];      /* free small message blocks: the loaded */
+  struct ep__mag *mag_prev[EP__MSG_CLASSES]; /* and previous magazines (msg_alloc.c) */
   ep__freelist ltabs;               /* free smallest link tables (links.c) */
   ep__freelist fmons;               /* free monitor records (signal.c) */
   ep__stack *stacks;                /* cached free stacks */

@@ -7,8 +7,9 @@
  * bytes with the header, cache-line aligned: one line or two, which is
  * what crosses between cores when a message does. The allocator is
  * Bonwick's (magazines, a depot, slabs):
- *   - a worker keeps a loaded magazine and one full one per class, so a
- *     block is taken and given back with no lock and no atomic;
+ *   - a worker keeps a loaded magazine and a previous one per class (an
+ *     array of block pointers each), so a block is taken and given back
+ *     with no lock and no atomic;
  *   - beyond that, full magazines go to the class's depot, and a worker
  *     with none left takes one from it: a block freed on another worker
  *     than the one that made it (a consumer fed by producers elsewhere)
@@ -38,6 +39,8 @@
 
 static const uint32_t class_size[EP__MSG_CLASSES] = {64, 128};
 
+typedef struct ep__mag ep__mag;
+
 /* A slab's header, in its first block. */
 typedef struct slab {
   struct slab *next, *prev;         /* the class's slabs that have blocks to give */
@@ -51,8 +54,8 @@ typedef struct slab {
 
 static struct klass {
   pthread_mutex_t lock;
-  ep__msg *mags;                    /* full magazines, linked by their first block's inext */
-  int nmags;
+  ep__mag *full, *empty;            /* the depot's magazines */
+  int nfull, nempty;
   slab *avail;                      /* slabs with blocks to give */
   slab *all;
   size_t nslabs;                    /* changed under the lock, read without it too */
@@ -109,10 +112,10 @@ static void slab_unlink(struct klass *k, slab *s) {
   if (s->anext) s->anext->aprev = s->aprev;
 }
 
-/* Up to n blocks from the slabs, linked by next into *first (lock held);
- * returns how many. With no slab to give any, a new one is mapped first,
- * the lock dropped meanwhile. */
-static int slabs_take(int c, int n, ep__msg **first) {
+/* Up to n blocks from the slabs into out[] (lock held); returns how many.
+ * With no slab to give any, a new one is mapped first, the lock dropped
+ * meanwhile. */
+static int slabs_take(int c, int n, ep__msg **out) {
   struct klass *k = &klass[c];
   if (!k->avail) {
     pthread_mutex_unlock(&k->lock);
@@ -120,7 +123,6 @@ static int slabs_take(int c, int n, ep__msg **first) {
     pthread_mutex_lock(&k->lock);
     if (s) slab_link(k, s);
   }
-  ep__msg *head = NULL;
   int got = 0;
   while (got < n && k->avail) {
     slab *s = k->avail;
@@ -128,28 +130,21 @@ static int slabs_take(int c, int n, ep__msg **first) {
       ep__msg *m = s->free;
       s->free = next_of(m);
       s->nfree--;
-      set_next(m, head);
-      head = m;
-      got++;
+      out[got++] = m;
     }
-    while (got < n && s->carved < s->cap) {
-      ep__msg *m = (ep__msg *)((char *)s + (size_t)class_size[c] * ++s->carved);
-      set_next(m, head);
-      head = m;
-      got++;
-    }
+    while (got < n && s->carved < s->cap)
+      out[got++] = (ep__msg *)((char *)s + (size_t)class_size[c] * ++s->carved);
     if (!s->free && s->carved == s->cap) avail_remove(k, s);
   }
-  *first = head;
   return got;
 }
 
-/* Gives a list of blocks (linked by next) back to their slabs (lock held);
- * a slab wholly given back goes, unless it is the last. */
-static void slabs_give(int c, ep__msg *m) {
+/* Gives n blocks back to their slabs (lock held); a slab wholly given
+ * back goes, unless it is the last. */
+static void slabs_give(int c, ep__msg **b, int n) {
   struct klass *k = &klass[c];
-  while (m) {
-    ep__msg *n = next_of(m);
+  for (int i = 0; i < n; i++) {
+    ep__msg *m = b[i];
     slab *s = slab_of(m);
     set_next(m, s->free);
     s->free = m;
@@ -159,77 +154,140 @@ static void slabs_give(int c, ep__msg *m) {
     } else if (!s->listed) {
       avail_add(k, s);
     }
-    m = n;
   }
 }
 
 /* ----------------------------------------------------- depot, magazines -- */
 
-/* A full magazine from the depot or, failing that, the slabs; *n blocks. */
-static ep__msg *depot_get(int c, int *n) {
+/* A magazine is an array of block pointers, not a list threaded through
+ * the blocks: taking a block reads only the array, which stays in its
+ * worker's cache. A list would make every take read the block's link,
+ * and a block freed on another core (a consumer's, for its producers)
+ * would cost a cache miss that the next take waits for, one per message;
+ * writing a fresh block's header instead is a store, which does not stall. */
+struct ep__mag {
+  struct ep__mag *next;             /* in the depot */
+  int n;                            /* blocks held, in b[0 .. n) */
+  ep__msg *b[MAG];
+};
+
+static void mag_free_list(ep__mag *m) {
+  while (m) {
+    ep__mag *next = m->next;
+    free(m);
+    m = next;
+  }
+}
+
+/* A full magazine from the depot or, failing that, filled from the slabs
+ * (into an empty one from the depot, or a new one); NULL if neither has
+ * any block. */
+static ep__mag *depot_get(int c) {
   struct klass *k = &klass[c];
-  ep__msg *mag = NULL;
   pthread_mutex_lock(&k->lock);
-  if (k->mags) {
-    mag = k->mags;
-    k->mags = mag->inext;
-    k->nmags--;
-    *n = MAG;
+  ep__mag *mag = k->full;
+  if (mag) {
+    k->full = mag->next;
+    k->nfull--;
   } else {
-    *n = slabs_take(c, MAG, &mag);
+    if ((mag = k->empty) != NULL) {
+      k->empty = mag->next;
+      k->nempty--;
+    } else if ((mag = malloc(sizeof *mag)) == NULL) {
+      pthread_mutex_unlock(&k->lock);
+      return NULL;
+    }
+    mag->n = slabs_take(c, MAG, mag->b);
+    if (mag->n == 0) {
+      mag->next = k->empty;
+      k->empty = mag;
+      k->nempty++;
+      mag = NULL;
+    }
   }
   pthread_mutex_unlock(&k->lock);
   return mag;
 }
 
-static void depot_put(int c, ep__msg *mag) {
+/* An empty magazine from the depot, or a new one; NULL without memory. */
+static ep__mag *depot_get_empty(int c) {
   struct klass *k = &klass[c];
   pthread_mutex_lock(&k->lock);
-  if (k->nmags < DEPOT_MAX) {
-    mag->inext = k->mags;
-    k->mags = mag;
-    k->nmags++;
-  } else {
-    slabs_give(c, mag);
+  ep__mag *mag = k->empty;
+  if (mag) {
+    k->empty = mag->next;
+    k->nempty--;
   }
   pthread_mutex_unlock(&k->lock);
+  if (!mag) mag = malloc(sizeof *mag);
+  if (mag) mag->n = 0;
+  return mag;
 }
 
-/* The loaded magazine's top block, taken or given back (w's own). */
-static inline ep__msg *mag_pop(ep__worker *w, int c) {
-  ep__msg *m = w->msgs[c];
-  w->msgs[c] = next_of(m);
-  w->nmsgs[c]--;
-  return m;
-}
-
-static inline void mag_push(ep__worker *w, int c, ep__msg *m) {
-  set_next(m, w->msgs[c]);
-  w->msgs[c] = m;
-  w->nmsgs[c]++;
-}
-
-static ep__msg *cache_get(ep__worker *w, int c) {
-  if (!w->msgs[c]) {
-    if (w->msgs_full[c]) {
-      w->msgs[c] = w->msgs_full[c];
-      w->msgs_full[c] = NULL;
-      w->nmsgs[c] = MAG;
-    } else if ((w->msgs[c] = depot_get(c, &w->nmsgs[c])) == NULL) {
-      return NULL;
+/* Takes back a magazine, full or empty. Beyond DEPOT_MAX full ones, its
+ * blocks go back to the slabs; beyond DEPOT_MAX empty ones, it is freed. */
+static void depot_put(int c, ep__mag *mag) {
+  struct klass *k = &klass[c];
+  pthread_mutex_lock(&k->lock);
+  if (mag->n > 0 && k->nfull < DEPOT_MAX) {
+    mag->next = k->full;
+    k->full = mag;
+    k->nfull++;
+    mag = NULL;
+  } else {
+    slabs_give(c, mag->b, mag->n);
+    mag->n = 0;
+    if (k->nempty < DEPOT_MAX) {
+      mag->next = k->empty;
+      k->empty = mag;
+      k->nempty++;
+      mag = NULL;
     }
   }
-  return mag_pop(w, c);
+  pthread_mutex_unlock(&k->lock);
+  free(mag);
 }
 
-static void cache_put(ep__worker *w, int c, ep__msg *m) {
-  if (w->nmsgs[c] == MAG) {
-    if (w->msgs_full[c]) depot_put(c, w->msgs_full[c]);
-    w->msgs_full[c] = w->msgs[c];
-    w->msgs[c] = NULL;
-    w->nmsgs[c] = 0;
+static inline void mags_swap(ep__worker *w, int c) {
+  ep__mag *t = w->mag[c];
+  w->mag[c] = w->mag_prev[c];
+  w->mag_prev[c] = t;
+}
+
+/* Bonwick's loaded and previous magazines: the loaded one serves, the
+ * previous one is full or empty, so a run of takes or of gives that
+ * crosses a magazine boundary swaps them instead of going to the depot
+ * each time (w's own; NULL if there is no block to be had). */
+static ep__msg *cache_get(ep__worker *w, int c) {
+  ep__mag *prev = w->mag_prev[c];
+  if (prev && prev->n > 0) {
+    mags_swap(w, c);
+  } else {
+    ep__mag *full = depot_get(c);
+    if (!full) return NULL;
+    if (prev) depot_put(c, prev);
+    w->mag_prev[c] = w->mag[c];
+    w->mag[c] = full;
   }
-  mag_push(w, c, m);
+  ep__mag *l = w->mag[c];
+  return l->b[--l->n];
+}
+
+/* Returns false if no magazine could be had (m is then the caller's). */
+static bool cache_put(ep__worker *w, int c, ep__msg *m) {
+  ep__mag *prev = w->mag_prev[c];
+  if (prev && prev->n < MAG) {
+    mags_swap(w, c);
+  } else {
+    ep__mag *empty = depot_get_empty(c);
+    if (!empty) return false;
+    if (prev) depot_put(c, prev);
+    w->mag_prev[c] = w->mag[c];
+    w->mag[c] = empty;
+  }
+  ep__mag *l = w->mag[c];
+  l->b[l->n++] = m;
+  return true;
 }
 
 /* --------------------------------------------------------------- blocks -- */
@@ -260,7 +318,7 @@ static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need, int c) {
       m = cache_get(w, c);
     } else {                        /* a thread of no worker: straight from the slabs */
       pthread_mutex_lock(&klass[c].lock);
-      slabs_take(c, 1, &m);
+      if (slabs_take(c, 1, &m) == 0) m = NULL;
       pthread_mutex_unlock(&klass[c].lock);
     }
   } else {
@@ -272,7 +330,9 @@ static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need, int c) {
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   size_t need = EP__MSG_HDR + term_size;
   int c = class_of(need);
-  if (EP_LIKELY(w && c < EP__MSG_CLASSES && w->msgs[c])) return block_init(mag_pop(w, c), c);
+  ep__mag *l;
+  if (EP_LIKELY(w && c < EP__MSG_CLASSES && (l = w->mag[c]) != NULL && l->n > 0))
+    return block_init(l->b[--l->n], c);
   return msg_new_slow(w, need, c);
 }
 
@@ -282,20 +342,18 @@ static EP_NOINLINE void msg_free_slow(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
   if (c < 0) {
     free(m);
-  } else if (w) {
-    cache_put(w, c, m);
-  } else {
-    set_next(m, NULL);
+  } else if (!w || !cache_put(w, c, m)) {
     pthread_mutex_lock(&klass[c].lock);
-    slabs_give(c, m);
+    slabs_give(c, &m, 1);
     pthread_mutex_unlock(&klass[c].lock);
   }
 }
 
 void ep__msg_free_w(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
-  if (EP_LIKELY(c >= 0 && w && w->nmsgs[c] < MAG)) {
-    mag_push(w, c, m);
+  ep__mag *l;
+  if (EP_LIKELY(c >= 0 && w && (l = w->mag[c]) != NULL && l->n < MAG)) {
+    l->b[l->n++] = m;
     return;
   }
   msg_free_slow(w, m);
@@ -315,12 +373,14 @@ ep__msg *ep__msg_copy(ep_term t) { return ep__msg_copy_w(ep__tls_worker(), t); }
 /* A stopping worker's magazines go back to the slabs. */
 void ep__msg_cache_free(ep__worker *w) {
   for (int c = 0; c < EP__MSG_CLASSES; c++) {
+    ep__mag *mags[2] = {w->mag[c], w->mag_prev[c]};
     pthread_mutex_lock(&klass[c].lock);
-    slabs_give(c, w->msgs[c]);
-    slabs_give(c, w->msgs_full[c]);
+    for (int i = 0; i < 2; i++)
+      if (mags[i]) slabs_give(c, mags[i]->b, mags[i]->n);
     pthread_mutex_unlock(&klass[c].lock);
-    w->msgs[c] = w->msgs_full[c] = NULL;
-    w->nmsgs[c] = 0;
+    free(mags[0]);
+    free(mags[1]);
+    w->mag[c] = w->mag_prev[c] = NULL;
   }
 }
 
@@ -329,12 +389,11 @@ void ep__msg_depot_free(void) {
   for (int c = 0; c < EP__MSG_CLASSES; c++) {
     struct klass *k = &klass[c];
     pthread_mutex_lock(&k->lock);
-    while (k->mags) {
-      ep__msg *mag = k->mags;
-      k->mags = mag->inext;
-      slabs_give(c, mag);
-    }
-    k->nmags = 0;
+    for (ep__mag *mag = k->full; mag; mag = mag->next) slabs_give(c, mag->b, mag->n);
+    mag_free_list(k->full);
+    mag_free_list(k->empty);
+    k->full = k->empty = NULL;
+    k->nfull = k->nempty = 0;
     while (k->all) {
       slab *s = k->all;
       slab_unlink(k, s);
