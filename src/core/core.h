@@ -339,7 +339,8 @@ struct ep__worker {
   _Atomic long quota;               /* spare process-count reservations (proc.c) */
   _Atomic int quota_busy;           /* owner: changing quota (proc.c) */
   struct ep__mag *mag[EP__MSG_CLASSES];      /* free small message blocks: the loaded */
-  struct ep__mag *mag_prev[EP__MSG_CLASSES]; /* and previous magazines (msg_alloc.c) */
+  int nmag[EP__MSG_CLASSES];                 /* magazine, its count, */
+  struct ep__mag *mag_prev[EP__MSG_CLASSES]; /* and the previous one (msg_alloc.c) */
   ep__freelist ltabs;               /* free smallest link tables (links.c) */
   ep__freelist fmons;               /* free monitor records (signal.c) */
   ep__stack *stacks;                /* cached free stacks */

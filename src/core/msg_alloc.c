@@ -248,10 +248,14 @@ static void depot_put(int c, ep__mag *mag) {
   free(mag);
 }
 
-static inline void mags_swap(ep__worker *w, int c) {
-  ep__mag *t = w->mag[c];
-  w->mag[c] = w->mag_prev[c];
-  w->mag_prev[c] = t;
+/* The loaded magazine's count lives in the worker (nmag), next to the
+ * pointer, so that a take or a give loads both at once; the magazine's own
+ * n is written back when it stops being the loaded one. */
+static inline void load(ep__worker *w, int c, ep__mag *mag, ep__mag *prev) {
+  if (w->mag[c]) w->mag[c]->n = w->nmag[c];
+  w->mag_prev[c] = prev;
+  w->mag[c] = mag;
+  w->nmag[c] = mag->n;
 }
 
 /* Bonwick's loaded and previous magazines: the loaded one serves, the
@@ -261,32 +265,28 @@ static inline void mags_swap(ep__worker *w, int c) {
 static ep__msg *cache_get(ep__worker *w, int c) {
   ep__mag *prev = w->mag_prev[c];
   if (prev && prev->n > 0) {
-    mags_swap(w, c);
+    load(w, c, prev, w->mag[c]);
   } else {
     ep__mag *full = depot_get(c);
     if (!full) return NULL;
     if (prev) depot_put(c, prev);
-    w->mag_prev[c] = w->mag[c];
-    w->mag[c] = full;
+    load(w, c, full, w->mag[c]);
   }
-  ep__mag *l = w->mag[c];
-  return l->b[--l->n];
+  return w->mag[c]->b[--w->nmag[c]];
 }
 
 /* Returns false if no magazine could be had (m is then the caller's). */
 static bool cache_put(ep__worker *w, int c, ep__msg *m) {
   ep__mag *prev = w->mag_prev[c];
   if (prev && prev->n < MAG) {
-    mags_swap(w, c);
+    load(w, c, prev, w->mag[c]);
   } else {
     ep__mag *empty = depot_get_empty(c);
     if (!empty) return false;
     if (prev) depot_put(c, prev);
-    w->mag_prev[c] = w->mag[c];
-    w->mag[c] = empty;
+    load(w, c, empty, w->mag[c]);
   }
-  ep__mag *l = w->mag[c];
-  l->b[l->n++] = m;
+  w->mag[c]->b[w->nmag[c]++] = m;
   return true;
 }
 
@@ -330,9 +330,8 @@ static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need, int c) {
 ep__msg *ep__msg_new_w(ep__worker *w, size_t term_size) {
   size_t need = EP__MSG_HDR + term_size;
   int c = class_of(need);
-  ep__mag *l;
-  if (EP_LIKELY(w && c < EP__MSG_CLASSES && (l = w->mag[c]) != NULL && l->n > 0))
-    return block_init(l->b[--l->n], c);
+  if (EP_LIKELY(w && c < EP__MSG_CLASSES && w->nmag[c] > 0))
+    return block_init(w->mag[c]->b[--w->nmag[c]], c);
   return msg_new_slow(w, need, c);
 }
 
@@ -352,8 +351,8 @@ static EP_NOINLINE void msg_free_slow(ep__worker *w, ep__msg *m) {
 void ep__msg_free_w(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
   ep__mag *l;
-  if (EP_LIKELY(c >= 0 && w && (l = w->mag[c]) != NULL && l->n < MAG)) {
-    l->b[l->n++] = m;
+  if (EP_LIKELY(c >= 0 && w && (l = w->mag[c]) != NULL && w->nmag[c] < MAG)) {
+    l->b[w->nmag[c]++] = m;
     return;
   }
   msg_free_slow(w, m);
@@ -373,6 +372,7 @@ ep__msg *ep__msg_copy(ep_term t) { return ep__msg_copy_w(ep__tls_worker(), t); }
 /* A stopping worker's magazines go back to the slabs. */
 void ep__msg_cache_free(ep__worker *w) {
   for (int c = 0; c < EP__MSG_CLASSES; c++) {
+    if (w->mag[c]) w->mag[c]->n = w->nmag[c];
     ep__mag *mags[2] = {w->mag[c], w->mag_prev[c]};
     pthread_mutex_lock(&klass[c].lock);
     for (int i = 0; i < 2; i++)
@@ -381,6 +381,7 @@ void ep__msg_cache_free(ep__worker *w) {
     free(mags[0]);
     free(mags[1]);
     w->mag[c] = w->mag_prev[c] = NULL;
+    w->nmag[c] = 0;
   }
 }
 
