@@ -261,32 +261,20 @@ static inline void load(ep__worker *w, int c, ep__mag *mag, ep__mag *prev) {
 /* Bonwick's loaded and previous magazines: the loaded one serves, the
  * previous one is full or empty, so a run of takes or of gives that
  * crosses a magazine boundary swaps them instead of going to the depot
- * each time (w's own; NULL if there is no block to be had). */
-static ep__msg *cache_get(ep__worker *w, int c) {
+ * each time. Makes the loaded magazine (w's own) one with a block to take
+ * (take) or with room for one more: the previous one if it is, else one
+ * from the depot, the previous going back there. false if none could be
+ * had. */
+static bool reload(ep__worker *w, int c, bool take) {
   ep__mag *prev = w->mag_prev[c];
-  if (prev && prev->n > 0) {
+  if (prev && (take ? prev->n > 0 : prev->n < MAG)) {
     load(w, c, prev, w->mag[c]);
-  } else {
-    ep__mag *full = depot_get(c);
-    if (!full) return NULL;
-    if (prev) depot_put(c, prev);
-    load(w, c, full, w->mag[c]);
+    return true;
   }
-  return w->mag[c]->b[--w->nmag[c]];
-}
-
-/* Returns false if no magazine could be had (m is then the caller's). */
-static bool cache_put(ep__worker *w, int c, ep__msg *m) {
-  ep__mag *prev = w->mag_prev[c];
-  if (prev && prev->n < MAG) {
-    load(w, c, prev, w->mag[c]);
-  } else {
-    ep__mag *empty = depot_get_empty(c);
-    if (!empty) return false;
-    if (prev) depot_put(c, prev);
-    load(w, c, empty, w->mag[c]);
-  }
-  w->mag[c]->b[w->nmag[c]++] = m;
+  ep__mag *next = take ? depot_get(c) : depot_get_empty(c);
+  if (!next) return false;
+  if (prev) depot_put(c, prev);
+  load(w, c, next, w->mag[c]);
   return true;
 }
 
@@ -315,7 +303,7 @@ static EP_NOINLINE ep__msg *msg_new_slow(ep__worker *w, size_t need, int c) {
   ep__msg *m = NULL;
   if (c < EP__MSG_CLASSES) {
     if (w) {
-      m = cache_get(w, c);
+      if (reload(w, c, true)) m = w->mag[c]->b[--w->nmag[c]];
     } else {                        /* a thread of no worker: straight from the slabs */
       pthread_mutex_lock(&klass[c].lock);
       if (slabs_take(c, 1, &m) == 0) m = NULL;
@@ -341,7 +329,9 @@ static EP_NOINLINE void msg_free_slow(ep__worker *w, ep__msg *m) {
   int c = m->cls - 1;
   if (c < 0) {
     free(m);
-  } else if (!w || !cache_put(w, c, m)) {
+  } else if (w && reload(w, c, false)) {
+    w->mag[c]->b[w->nmag[c]++] = m;
+  } else {
     pthread_mutex_lock(&klass[c].lock);
     slabs_give(c, &m, 1);
     pthread_mutex_unlock(&klass[c].lock);
