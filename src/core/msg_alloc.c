@@ -179,33 +179,49 @@ static void mag_free_list(ep__mag *m) {
   }
 }
 
+/* The depot's empty magazines (lock held): one taken, or NULL; one kept,
+ * or handed back to be freed when DEPOT_MAX are kept already. */
+static ep__mag *empty_pop(struct klass *k) {
+  ep__mag *mag = k->empty;
+  if (mag) {
+    k->empty = mag->next;
+    k->nempty--;
+  }
+  return mag;
+}
+
+static ep__mag *empty_push(struct klass *k, ep__mag *mag) {
+  if (k->nempty >= DEPOT_MAX) return mag;
+  mag->next = k->empty;
+  k->empty = mag;
+  k->nempty++;
+  return NULL;
+}
+
 /* A full magazine from the depot or, failing that, filled from the slabs
  * (into an empty one from the depot, or a new one); NULL if neither has
  * any block. */
 static ep__mag *depot_get(int c) {
   struct klass *k = &klass[c];
+  ep__mag *spare = NULL;
   pthread_mutex_lock(&k->lock);
   ep__mag *mag = k->full;
   if (mag) {
     k->full = mag->next;
     k->nfull--;
   } else {
-    if ((mag = k->empty) != NULL) {
-      k->empty = mag->next;
-      k->nempty--;
-    } else if ((mag = malloc(sizeof *mag)) == NULL) {
+    if (!(mag = empty_pop(k)) && !(mag = malloc(sizeof *mag))) {
       pthread_mutex_unlock(&k->lock);
       return NULL;
     }
     mag->n = slabs_take(c, MAG, mag->b);
     if (mag->n == 0) {
-      mag->next = k->empty;
-      k->empty = mag;
-      k->nempty++;
+      spare = empty_push(k, mag);
       mag = NULL;
     }
   }
   pthread_mutex_unlock(&k->lock);
+  free(spare);
   return mag;
 }
 
@@ -213,11 +229,7 @@ static ep__mag *depot_get(int c) {
 static ep__mag *depot_get_empty(int c) {
   struct klass *k = &klass[c];
   pthread_mutex_lock(&k->lock);
-  ep__mag *mag = k->empty;
-  if (mag) {
-    k->empty = mag->next;
-    k->nempty--;
-  }
+  ep__mag *mag = empty_pop(k);
   pthread_mutex_unlock(&k->lock);
   if (!mag) mag = malloc(sizeof *mag);
   if (mag) mag->n = 0;
@@ -237,12 +249,7 @@ static void depot_put(int c, ep__mag *mag) {
   } else {
     slabs_give(c, mag->b, mag->n);
     mag->n = 0;
-    if (k->nempty < DEPOT_MAX) {
-      mag->next = k->empty;
-      k->empty = mag;
-      k->nempty++;
-      mag = NULL;
-    }
+    mag = empty_push(k, mag);
   }
   pthread_mutex_unlock(&k->lock);
   free(mag);
