@@ -248,7 +248,8 @@ typedef struct ep__proc {
   ep__links links;
   ep__mon *mons;                    /* monitors this process holds (watcher side) */
   ep__mon *mon_by;                  /* monitors on this process (target side) */
-  _Atomic ep_atom name;             /* registered name: written under the registry lock */
+  _Atomic ep_atom name;             /* registered name: set under the registry lock and
+                                     * `lock`, cleared under the registry lock */
   uint64_t retire_epoch;            /* QSBR epoch of retirement */
 #ifdef EP_TSAN
   void *tsan_fiber;
@@ -331,6 +332,7 @@ struct ep__worker {
   _Alignas(64) struct ep__worker *idle_next;
   _Atomic uint64_t qs_epoch;        /* QSBR: epoch seen at the last quiescent state; ~0 offline */
   ep__proc *limbo_head, *limbo_tail;/* retired PCBs, oldest first */
+  ep__proc *limbo_unstamped;        /* the first of them without a retire epoch yet */
   long limbo_n;
   ep__proc *pcb_free;               /* reusable PCBs (proc.c) */
   long npcb;

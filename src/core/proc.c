@@ -183,13 +183,14 @@ static ep__proc *pcb_alloc(ep__worker *w) {
   return &chunk[0];
 }
 
+/* p's slot has been cleared: p joins the limbo, to be stamped with its
+ * retire epoch at the next quiescent state. */
 void ep__retire(ep__worker *w, ep__proc *p) {
-  /* seq_cst: the slot was cleared before this tag is read (see reclaim) */
-  p->retire_epoch = atomic_load_explicit(&RT->epoch, memory_order_seq_cst);
   p->qnext = NULL;
   if (w->limbo_tail) w->limbo_tail->qnext = p;
   else w->limbo_head = p;
   w->limbo_tail = p;
+  if (!w->limbo_unstamped) w->limbo_unstamped = p;
   w->limbo_n++;
 }
 
@@ -197,6 +198,16 @@ void ep__retire(ep__worker *w, ep__proc *p) {
  * retired at epoch E are reusable once every online worker has announced
  * an epoch > E and no foreign thread is inside. */
 void ep__quiescent(ep__worker *w) {
+  if (w->limbo_unstamped) {
+    /* the fence orders every slot cleared since the last stamp before the
+     * epoch read after it, so no thread that announces a later epoch can
+     * still find those PCBs through the table. One fence per batch, where
+     * each death would otherwise pay for a seq_cst store. */
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t t = atomic_load_explicit(&RT->epoch, memory_order_seq_cst);
+    for (ep__proc *p = w->limbo_unstamped; p; p = p->qnext) p->retire_epoch = t;
+    w->limbo_unstamped = NULL;
+  }
   uint64_t e = atomic_load_explicit(&RT->epoch, memory_order_seq_cst);
   atomic_store_explicit(&w->qs_epoch, e, memory_order_seq_cst);
   if (w->limbo_n < 64) return;   /* reclaim in batches */
@@ -237,7 +248,7 @@ void ep__table_free_all(void) {
 
 void ep__limbo_free_worker(ep__worker *w) {
   for (ep__proc *p = w->limbo_head; p; p = p->qnext) ep__mq_free_all(p, true);
-  w->limbo_head = w->limbo_tail = NULL;
+  w->limbo_head = w->limbo_tail = w->limbo_unstamped = NULL;
   w->limbo_n = 0;
 }
 
@@ -556,10 +567,8 @@ ep_pid ep_spawn_handler(ep_handler_fn fn, void *state) {
 
 /* Called by death processing: the slot goes back, the PCB to limbo. */
 void ep__proc_release(ep__worker *w, ep__proc *p) {
-  /* seq_cst: the slot is cleared before the retire epoch is read (in one
-   * total order with every quiescent state), so no thread that announces
-   * a later epoch can still find this PCB through the table */
-  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_seq_cst);
+  /* ordered before p's retire epoch by the fence that stamps it */
+  atomic_store_explicit(&RT->slots[p->id].proc, NULL, memory_order_release);
   slot_free(w, p->id);
   ep__retire(w, p);
   count_out(w);

@@ -75,7 +75,7 @@ static int add_locked(ep_atom name, ep__proc *p, ep_pid pid, bool unborn) {
   while (R.tab[i].name) i = (i + 1) & (R.cap - 1);
   R.tab[i] = (entry){name, unborn, pid};
   R.n++;
-  atomic_store_explicit(&p->name, name, memory_order_seq_cst);
+  atomic_store_explicit(&p->name, name, memory_order_relaxed);
   return 0;
 }
 
@@ -85,8 +85,13 @@ int ep_register(ep_atom name, ep_pid pid) {
   int rc = EP_EBADARG;
   pthread_mutex_lock(&R.lock);
   ep__proc *p = ep__lookup(pid);
-  /* seq_cst: see ep__registry_release */
-  if (p && !atomic_load_explicit(&p->exiting, memory_order_seq_cst)) rc = add_locked(name, p, pid, false);
+  if (p) {
+    /* under p's lock, where death sets exiting and then reads the name:
+     * either the name is refused or death finds it (ep__registry_release) */
+    ep__lock(p);
+    if (!atomic_load_explicit(&p->exiting, memory_order_relaxed)) rc = add_locked(name, p, pid, false);
+    ep__unlock(p);
+  }
   pthread_mutex_unlock(&R.lock);
   ep__leave(f);
   return rc;
@@ -154,11 +159,10 @@ ep_atom ep__registered_name(ep__proc *p) {
   return a;
 }
 
-/* Called by death after exiting is set. Either ep_register saw exiting
- * and refused, or its name store is visible here (both seq_cst), so the
- * common nameless death needs no lock. */
+/* Called by death, once it has found a name under p's lock after setting
+ * exiting there (so no ep_register can add one after it); the common
+ * nameless death never comes here. */
 void ep__registry_release(ep__proc *p) {
-  if (!atomic_load_explicit(&p->name, memory_order_seq_cst)) return;
   pthread_mutex_lock(&R.lock);
   ep_atom a = atomic_load_explicit(&p->name, memory_order_relaxed);
   if (a) {

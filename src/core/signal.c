@@ -88,10 +88,9 @@ ep__msg *ep__msg_down(const ep_ref *ref, ep_pid pid, ep_atom name, ep_term reaso
 
 void ep__set_exit(ep__proc *p, ep_term reason_owned) {
   p->exit_reason = reason_owned;
-  /* release: a reader that sees exiting sees the reason. seq_cst: pairs
-   * with ep_register, which reads exiting before writing the name that
-   * death reads after this (registry.c). */
-  atomic_store_explicit(&p->exiting, 1, memory_order_seq_cst);
+  /* release: a reader that sees exiting sees the reason. Always under p's
+   * lock, where ep_register checks it (registry.c). */
+  atomic_store_explicit(&p->exiting, 1, memory_order_release);
 }
 
 void ep__exit_self(ep__proc *p, ep_term reason_owned) {
@@ -373,11 +372,12 @@ void ep__death(ep__worker *w, ep__proc *p) {
   for (ep__mon *m = mons; m; m = m->w_next) m->in_w = false;
   for (ep__mon *m = mon_by; m; m = m->t_next) m->in_t = false;
   p->dead = true;
+  bool named = atomic_load_explicit(&p->name, memory_order_relaxed) != 0;
   ep__unlock(p);
   ep_pid pid = ep__pid(p);
 
   /* R7: the name and the process's resources go before its signals */
-  ep__registry_release(p);
+  if (named) ep__registry_release(p);
   ep__recv_release(p);
   ep__mq_free_all(p, false);
   if (p->arg) ep__msg_free_w(w, (ep__msg *)(void *)((char *)(uintptr_t)p->arg - EP__MSG_HDR));
