@@ -200,15 +200,18 @@ ep_term ep_nil_term(ep_smallterm *s);      /* [] */
  * nothing, so a sequence of calls is checked once at ep_b_finish. */
 #define EP_MAX_DEPTH 1024            /* deepest container nesting accepted */
 typedef struct ep_bframe { uint32_t pos, count, last; uint8_t kind; } ep_bframe; /* private */
+/* err, depth and top lie apart: a compiler joins checks of neighbouring
+ * fields into one wider load, which a store to just one of them, moments
+ * before (ep_b_end, then ep_b_peek), cannot forward to. */
 typedef struct ep_build {
+  int err;                           /* read-only: first error, or 0 */
+  int nframes;                       /* private: capacity of frames */
   uint8_t *buf;                      /* private */
   size_t len, cap, headroom;         /* private */
-  int err;                           /* read-only: first error, or 0 */
   int depth;                         /* private: open containers */
-  uint32_t top;                      /* private: complete top-level values */
   uint8_t topkind;                   /* private: kind of the innermost open container */
   uint8_t borrowed;                  /* private: buf is the caller's (ep_b_init_buf) */
-  int nframes;                       /* private: capacity of frames */
+  uint32_t top;                      /* private: complete top-level values */
   ep_bframe *frames;                 /* private: inl, or malloc'd when deeper */
   ep_bframe inl[6];                  /* private */
 } ep_build;
@@ -314,9 +317,12 @@ static inline void ep_b_atom(ep_build *b, ep_atom a) {
 static inline void ep_b_pid(ep_build *b, ep_pid p) {
   uint8_t *q = ep__b_room(b, 17);
   if (!q) { ep__b_pid(b, p); return; }
-  uint32_t w[4] = {p.node, p.creation, p.id, p.serial};
+  /* two halves as they came (in two registers): one 16-byte shuffle of
+   * them would go through memory and miss store forwarding */
+  uint32_t nc[2] = {p.node, p.creation}, is[2] = {p.id, p.serial};
   q[0] = EP__T_PID;
-  __builtin_memcpy(q + 1, w, 16);
+  __builtin_memcpy(q + 1, nc, 8);
+  __builtin_memcpy(q + 9, is, 8);
   ep__b_counted(b, 17);
 }
 

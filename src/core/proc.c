@@ -310,11 +310,15 @@ void ep__reason_free(ep_term t) {
   ep_term_free(t);
 }
 
-static void pcb_init(ep__proc *p, uint32_t id) {
+/* Returns p's pid, made from the values: read back from p, the two words
+ * just stored would be loaded as one and miss store forwarding. */
+static ep_pid pcb_init(ep__proc *p, uint32_t id) {
+  uint32_t serial = RT->slots[id].serial;
   memset(p, 0, sizeof *p);
   p->id = id;
-  p->serial = RT->slots[id].serial;
+  p->serial = serial;
   ep__mq_init(p);
+  return (ep_pid){id, serial, EP_NODE_LOCAL, 0};
 }
 
 /* ------------------------------------------------------- process count -- */
@@ -454,11 +458,12 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   if (p && arg) ablk = ep__msg_copy_w(w, arg);
   ep_term a = ablk ? ep__msg_term(ablk) : NULL;
   rc = !p || (arg && !a) ? EP_ENOMEM : 0;
+  ep_pid pid = EP_PID_NONE;
   if (!rc) {
-    pcb_init(p, id);
+    pid = pcb_init(p, id);
     /* the name first, while nobody can see the child: a taken name then
      * leaves no process, link, monitor or DOWN behind */
-    if (name) rc = ep__register_unborn(name, p, ep__pid(p));
+    if (name) rc = ep__register_unborn(name, p, pid);
   }
   if (rc) {
     if (ablk) ep__msg_free_w(w, ablk);
@@ -474,7 +479,6 @@ static int spawn_impl(ep_pid *out, ep__proc *parent, ep_proc_fn fn,
   p->arg = a;
   p->stack_size = opts ? opts->stack_size : 0;
   ep__fiber_create(p);
-  ep_pid pid = ep__pid(p);
   ep__mon *m = NULL;
   if (flags & EP_SPAWN_LINK) ep__links_add(&p->links, parent, ep__pid(parent));
   if (flags & EP_SPAWN_MONITOR) {
