@@ -4,6 +4,9 @@
  * (R31-R38), registration (R39-R44) and process_info (R45). Observes only
  * through DOWN messages, the registry calls and process_info.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "spec_util.h"
 
 /* Test that monitor references are unique: 1000 monitors give 1000
@@ -278,6 +281,54 @@ SPEC(registry, R44_name_released_on_death) {
     EXPECT(ep_send_name(n, A("x")) == EP_EBADARG);
     EXPECT(!listed(n));
   }
+  EXPECT(ep_register(n, ep_self()) == 0);
+}
+
+/* A thread that registers each pid it is handed, racing its death. */
+static _Atomic uint64_t r44_pid;     /* id << 32 | serial; 0: none */
+static _Atomic long r44_tried;       /* pids it has tried */
+static _Atomic bool r44_stop;
+static void r44_returns(ep_term arg) { (void)arg; }
+static void *r44_registrar(void *arg) {
+  ep_atom n = *(ep_atom *)arg;
+  uint64_t last = 0;
+  while (!atomic_load(&r44_stop)) {
+    uint64_t v = atomic_load(&r44_pid);
+    if (v == last) continue;
+    ep_pid p = {(uint32_t)(v >> 32), (uint32_t)v, EP_NODE_LOCAL, 0};
+    /* a different moment of its short life each time */
+    for (volatile long k = atomic_load(&r44_tried) % 2048; k > 0; k--) continue;
+    int rc = ep_register(n, p);
+    EXPECT(rc == 0 || rc == EP_EBADARG);
+    last = v;
+    atomic_fetch_add(&r44_tried, 1);
+  }
+  return NULL;
+}
+
+/* Test that a name registered while its process is dying is either
+ * refused or released by that death: after the DOWN the name is free,
+ * whichever came first (R44). The registrar is another thread, so the
+ * two meet on two cores. */
+SPEC_T(registry, R44_name_given_to_a_dying_process_is_released, 2, 0) {
+  enum { N = 3000 };
+  static ep_atom n;
+  n = ep_atom_of("spec_r44_race");
+  atomic_store(&r44_stop, false);
+  atomic_store(&r44_tried, 0);
+  atomic_store(&r44_pid, 0);
+  pthread_t th;
+  EXPECT(pthread_create(&th, NULL, r44_registrar, &n) == 0);
+  for (long i = 1; i <= N; i++) {
+    ep_ref r;
+    ep_pid c = ep_spawn_monitor(r44_returns, NULL, &r);
+    atomic_store(&r44_pid, (uint64_t)c.id << 32 | c.serial);
+    await_down(&r);
+    while (atomic_load(&r44_tried) < i) ep_yield();   /* its attempt is over */
+    EXPECT(ep_pid_eq(ep_whereis(n), EP_PID_NONE));
+  }
+  atomic_store(&r44_stop, true);
+  pthread_join(th, NULL);
   EXPECT(ep_register(n, ep_self()) == 0);
 }
 
