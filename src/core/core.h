@@ -215,6 +215,7 @@ typedef struct ep__proc {
   ep__stack *stack;                 /* NULL until first run / while a handler is parked */
   ep__worker *worker;               /* the worker running it (valid while RUNNING) */
   struct ep__proc *qnext;           /* global run queue / free list / limbo link */
+  uint64_t retire_epoch;            /* QSBR epoch of retirement: by qnext, walked with it */
   int intent;                       /* ep__intent, set before switching out */
   bool handler;                     /* stackless kind (ep_spawn_handler) */
   bool timed_out;                   /* MK_TIMEOUT of the current generation seen */
@@ -250,7 +251,6 @@ typedef struct ep__proc {
   ep__mon *mon_by;                  /* monitors on this process (target side) */
   _Atomic ep_atom name;             /* registered name: set under the registry lock and
                                      * `lock`, cleared under the registry lock */
-  uint64_t retire_epoch;            /* QSBR epoch of retirement */
 #ifdef EP_TSAN
   void *tsan_fiber;
 #endif

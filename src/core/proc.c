@@ -314,7 +314,10 @@ void ep__reason_free(ep_term t) {
  * just stored would be loaded as one and miss store forwarding. */
 static ep_pid pcb_init(ep__proc *p, uint32_t id) {
   uint32_t serial = RT->slots[id].serial;
-  memset(p, 0, sizeof *p);
+  /* line by line: a constant 64-byte memset is a few vector stores, where
+   * one of the whole PCB is a `rep stos` and its start-up cost */
+  _Static_assert(sizeof *p % 64 == 0, "a PCB is whole cache lines");
+  for (size_t i = 0; i < sizeof *p; i += 64) memset((char *)p + i, 0, 64);
   p->id = id;
   p->serial = serial;
   ep__mq_init(p);
@@ -544,21 +547,25 @@ int ep_spawn_handler_opt(ep_pid *out, ep_handler_fn fn, void *state, const ep_sp
   return rc;
 }
 
+/* Constant, not made on the stack: stored there field by field just before
+ * spawn_impl reads them back, they would miss store forwarding. */
+static const ep_spawn_opts opts_plain = {0}, opts_link = {.flags = EP_SPAWN_LINK},
+                           opts_monitor = {.flags = EP_SPAWN_MONITOR};
+
 /* spawn/1 semantics: failure to spawn exits the caller (system_limit). */
-static ep_pid spawn_x(ep_proc_fn fn, ep_term arg, int flags, ep_ref *mref) {
+static ep_pid spawn_x(ep_proc_fn fn, ep_term arg, const ep_spawn_opts *o, ep_ref *mref) {
   ep_pid pid = EP_PID_NONE;
-  ep_spawn_opts o = {.flags = flags};
-  int rc = ep_spawn_opt(&pid, fn, arg, &o, mref);
+  int rc = ep_spawn_opt(&pid, fn, arg, o, mref);
   if (rc == 0) return pid;
   ep__proc *self = ep__self();
   if (self) ep_exit_atom(rc == EP_ENOMEM ? EP_A_noalloc : EP_A_system_limit);
   return EP_PID_NONE;
 }
 
-ep_pid ep_spawn(ep_proc_fn fn, ep_term arg) { return spawn_x(fn, arg, 0, NULL); }
-ep_pid ep_spawn_link(ep_proc_fn fn, ep_term arg) { return spawn_x(fn, arg, EP_SPAWN_LINK, NULL); }
+ep_pid ep_spawn(ep_proc_fn fn, ep_term arg) { return spawn_x(fn, arg, &opts_plain, NULL); }
+ep_pid ep_spawn_link(ep_proc_fn fn, ep_term arg) { return spawn_x(fn, arg, &opts_link, NULL); }
 ep_pid ep_spawn_monitor(ep_proc_fn fn, ep_term arg, ep_ref *mref) {
-  return spawn_x(fn, arg, EP_SPAWN_MONITOR, mref);
+  return spawn_x(fn, arg, &opts_monitor, mref);
 }
 
 ep_pid ep_spawn_handler(ep_handler_fn fn, void *state) {
