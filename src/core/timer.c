@@ -12,8 +12,11 @@
  * without a deadline: an idle runtime uses no CPU. A send_after timer's
  * reference names its heap, and each heap indexes its send_after timers by
  * reference, so cancel_timer and read_timer cost the same with a million
- * timers pending as with one. Owns the heaps and the timers in them;
- * delivering into mailboxes is mailbox.c's.
+ * timers pending as with one. A receive timeout is nearly always cancelled
+ * (the message came): the process cancels it with one compare-and-swap
+ * and leaves it in the heap, to be dropped when it comes to the top or by
+ * a sweep when cancelled ones could outnumber the live (see arm). Owns the
+ * heaps and the timers in them; delivering into mailboxes is mailbox.c's.
  */
 #include <string.h>
 
@@ -24,6 +27,7 @@
 #define SPARE_MAX 256                 /* free records kept per heap */
 
 enum { TK_RECV, TK_SEND };
+enum { TS_ARMED, TS_FIRED, TS_CANCELLED };   /* a receive timer's state */
 
 typedef struct shard shard;
 
@@ -32,6 +36,7 @@ typedef struct timer {
   size_t idx;                       /* heap position, FIRED once popped */
   shard *home;                      /* the heap it is (or was) in */
   int kind;
+  _Atomic int state;                /* TK_RECV: armed until fired or cancelled */
   uint32_t gen;                     /* TK_RECV: receive generation */
   ep_pid pid;
   ep__msg *msg;                     /* TK_SEND: the message to deliver */
@@ -45,6 +50,7 @@ struct shard {
   timer **byref;                    /* TK_SEND timers in the heap, by reference */
   size_t nref, refcap;              /* refcap: 0 or a power of two */
   ep__freelist spare;               /* free records */
+  size_t sweep_at;                  /* heap size at which cancelled timers are swept */
 };
 
 static struct {
@@ -198,11 +204,41 @@ static void kick(uint64_t deadline) {
   }
 }
 
+/* acquire: pairs with the cancelling process's release; the record is then
+ * the heap's to reuse or free */
+static bool cancelled(timer *t) {
+  return t->kind == TK_RECV && atomic_load_explicit(&t->state, memory_order_acquire) == TS_CANCELLED;
+}
+
+/* s is locked. Drops the cancelled receive timers: those on top, which
+ * would only wake the service thread; all of them once the heap has grown
+ * to twice what it held after the last sweep, so they never outnumber the
+ * live by much and the sweeps cost O(1) per timer armed. */
+static void drop_cancelled(shard *s) {
+  while (s->n && cancelled(s->heap[0])) {
+    timer *t = s->heap[0];
+    heap_remove(s, t);
+    timer_put(s, t);
+  }
+  if (s->n < s->sweep_at) return;
+  size_t live = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    timer *t = s->heap[i];
+    if (cancelled(t)) timer_put(s, t);
+    else s->heap[live++] = t;
+  }
+  s->n = live;
+  for (size_t i = 0; i < live; i++) s->heap[i]->idx = i;
+  for (size_t i = live / 2; i-- > 0;) sift_down(s, i);
+  s->sweep_at = 2 * live + 64;
+}
+
 /* Arms a timer made like `like` on heap s (a record from the
  * heap's free list, or malloc), and wakes the service thread if needed. */
 static timer *arm(shard *s, timer like) {
   like.home = s;
   pthread_mutex_lock(&s->lock);
+  drop_cancelled(s);
   timer *t = ep__fl_pop(&s->spare);
   if (!t && !(t = malloc(sizeof *t))) abort();
   *t = like;
@@ -220,12 +256,17 @@ void *ep__timer_recv(ep__proc *p, uint64_t deadline_ns, uint32_t gen) {
              (timer){.deadline = deadline_ns, .kind = TK_RECV, .gen = gen, .pid = ep__pid(p)});
 }
 
+/* Armed, it is left in the heap, which drops it (arm, fire_due); fired,
+ * the record is the process's, and goes back to its heap here. */
 void ep__timer_cancel_recv(void *tv) {
   timer *t = tv;
+  int armed = TS_ARMED;
+  if (atomic_compare_exchange_strong_explicit(&t->state, &armed, TS_CANCELLED,
+                                              memory_order_release, memory_order_relaxed))
+    return;
   shard *s = t->home;
   pthread_mutex_lock(&s->lock);
-  if (t->idx != FIRED) heap_remove(s, t);
-  timer_put(s, t);   /* a receive timer is its process's, fired or not */
+  timer_put(s, t);
   pthread_mutex_unlock(&s->lock);
 }
 
@@ -316,18 +357,28 @@ static uint64_t fire_due(shard *s, uint64_t now) {
     pthread_mutex_lock(&s->lock);
     timer *t = s->n && s->heap[0]->deadline <= now ? s->heap[0] : NULL;
     due d = {0};
+    bool fires = t != NULL;
     if (t) {
       heap_remove(s, t);
       d = (due){t->kind, t->gen, t->pid, t->msg};
       if (t->kind == TK_SEND) {
         ref_remove(s, ref_slot(s, &t->ref));
         timer_put(s, t);
+      } else {
+        /* fired: the record is its process's from here (its cancel frees
+         * it); cancelled already: ours to drop, with nothing to fire */
+        int armed = TS_ARMED;
+        if (!atomic_compare_exchange_strong_explicit(&t->state, &armed, TS_FIRED,
+                                                     memory_order_acquire, memory_order_acquire)) {
+          timer_put(s, t);
+          fires = false;
+        }
       }
     }
     uint64_t next = s->n ? s->heap[0]->deadline : 0;
     pthread_mutex_unlock(&s->lock);
     if (!t) return next;
-    fire(d);
+    if (fires) fire(d);
   }
 }
 
@@ -401,9 +452,12 @@ void ep__service_stop(void) {
     /* the workers still run (idle): their last changes are seen through the lock */
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->n; i++) {
-      /* every process is gone, so receive timers are orphans too */
-      if (s->heap[i]->msg) ep__msg_free(s->heap[i]->msg);
-      free(s->heap[i]);
+      /* every process is gone, so receive timers are orphans too;
+       * acquire: a cancel made on a worker happens before the free */
+      timer *t = s->heap[i];
+      (void)atomic_load_explicit(&t->state, memory_order_acquire);
+      if (t->msg) ep__msg_free(t->msg);
+      free(t);
     }
     ep__fl_free_all(&s->spare);
     free(s->heap);

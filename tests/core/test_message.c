@@ -194,6 +194,66 @@ TEST(receive, R18_arrivals_do_not_restart_timer) {
   run_in_process(timeout_not_reset_body);
 }
 
+/* A sleeper waits for a message that never comes, with a timeout of its
+ * own, then reports how long it waited. */
+static void sleeper(ep_term arg) {
+  ep_pid parent = arg_pid(ep_tuple_elem(arg, 0));
+  int64_t ms;
+  ep_get_int(ep_tuple_elem(arg, 1), &ms);
+  EP_PATTERN(p_never, "never");
+  uint64_t t0 = ep__os_now_ns();
+  int rc = ep_receive(ms, p_never);
+  int64_t waited = (int64_t)((ep__os_now_ns() - t0) / 1000000u);
+  ep_send_fmt(parent, "{slept, ~i, ~i, ~i}", rc == EP_ETIMEOUT, ms, waited);
+}
+
+static void echo(ep_term arg) {
+  (void)arg;
+  for (;;) {
+    ep_term m = recv_any(EP_INFINITY);
+    ep_pid from;
+    if (ep_get_pid(m, &from) != 0) return;
+    send_text(from, "pong");
+  }
+}
+
+static void cancelled_timers_body(void) {
+  enum { SLEEPERS = 200, CALLS = 5000 };
+  for (int i = 0; i < SLEEPERS; i++) {
+    ep_term a;
+    ck_assert_int_eq(ep_format(&a, "{~p, ~i}", ep_self(), (int64_t)(150 + i % 50)), 0);
+    ep_spawn(sleeper, a);
+    ep_term_free(a);
+  }
+  /* each call arms a long timeout and cancels it when the pong comes:
+   * thousands pass through the heaps under the sleepers' live ones */
+  ep_pid e = ep_spawn(echo, NULL);
+  EP_PATTERN(p_pong, "pong");
+  for (int i = 0; i < CALLS; i++) {
+    ep_smallterm s;
+    ck_assert_int_eq(ep_send(e, ep_pid_term(&s, ep_self())), 0);
+    ck_assert_int_eq(ep_receive(60000, p_pong), 0);
+  }
+  EP_PATTERN(p_slept, "{slept, Ok::int, Ms::int, Waited::int}");
+  for (int i = 0; i < SLEEPERS; i++) {
+    ck_assert_int_eq(ep_receive(10000, p_slept), 0);
+    int64_t ok, ms, waited;
+    ep_bind(&ok, &ms, &waited);
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_ge(waited, ms);   /* never early */
+  }
+  ck_assert_int_eq(ep_exit_signal_atom(e, EP_A_kill), 0);
+  ck_assert_ptr_null(recv_any(0));
+}
+
+/* Test that receive timeouts cancelled by the message they waited for
+ * (left in the timer heaps, dropped later, swept when they pile up) never
+ * cost a live timeout its turn: 200 sleepers all time out, none early,
+ * while 5,000 calls arm and cancel 60 s timeouts around them (R18). */
+TEST(receive, R18_cancelled_timeouts_leave_live_ones_firing) {
+  run_in_process(cancelled_timers_body);
+}
+
 static void drain_body(void) {
   for (int i = 0; i < 5; i++) ep_send_fmt(ep_self(), "{m, ~i}", i);
   for (int i = 0; i < 5; i++) {
