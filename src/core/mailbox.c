@@ -193,7 +193,13 @@ void ep__recv_release(ep__proc *p) {
 /* The selective receive loop (R16-R18). Scans from the oldest message (or
  * from the mark), trying match() on each; messages that do not match stay
  * in place. Waiting resumes the scan where it stopped, so every message is
- * looked at once per receive. Returns the clause index or EP_ETIMEOUT. */
+ * looked at once per receive. The outer queue is drained only when the
+ * scan has come to the end of the inner one, as the BEAM's receive fetches
+ * new signals only at the end of the messages it already has: a consumer
+ * behind its producers then takes a long run of cold messages at a time,
+ * instead of chasing, at every receive, the few just written on another
+ * core (fanin on 2 threads: 58 -> 36 ns per message). Returns the clause
+ * index or EP_ETIMEOUT. */
 int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
   if (EP_UNLIKELY(timeout_ms < 0 && timeout_ms != EP_INFINITY))
     ep_error_atom(ep_atom_of("timeout_value"));   /* `after -7`, as Erlang's receive */
@@ -211,7 +217,8 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
   }
   int result = EP_ETIMEOUT;
   for (;;) {
-    ep__drain(p);
+    /* at the end of the inner queue: take the arrivals */
+    if (!(prev ? nxt(prev) : p->in_head)) ep__drain(p);
     ep__msg *m = prev ? nxt(prev) : p->in_head;
     while (m) {
       int clause = 0;
@@ -224,6 +231,8 @@ int ep__receive(ep__proc *p, ep__match_fn match, void *ctx, long timeout_ms) {
       prev = m;
       m = nxt(m);
     }
+    /* more came during the scan: look at them before giving up or waiting */
+    if (atomic_load_explicit(&p->mq_tail->next, memory_order_acquire)) continue;
     if (timeout_ms == 0 || p->timed_out) goto done;
     /* The clock is read only when the process first has to wait: a
      * receive that finds its message reads none. A timeout of a second or
