@@ -275,7 +275,7 @@ static void handler_entry(void *arg) {
   for (;;) {
     ep__recv_release(p);
     ep__check_exit(p);
-    ep__drain(p);
+    if (!p->in_head) ep__drain(p);   /* arrivals once the inner queue is done, as receive */
     ep__msg *m = p->in_head;
     if (!m) {
       ep__proc *q = chain_handler(p->worker, p);
