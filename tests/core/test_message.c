@@ -171,6 +171,23 @@ TEST(receive, R18_timeouts) {
   run_in_process(timeout_body);
 }
 
+static void after0_behind_body(void) {
+  EP_PATTERN(p_w, "wanted");
+  send_text(ep_self(), "junk");
+  ck_assert_int_eq(ep_receive(0, p_w), EP_ETIMEOUT);   /* junk looked at, and kept */
+  send_text(ep_self(), "wanted");                      /* arrives behind it */
+  ck_assert_int_eq(ep_receive(0, p_w), 0);
+  ck_assert_int_eq(ep_message_queue_len(), 1);         /* junk stays */
+  EP_PATTERN(p_junk, "junk");
+  ck_assert_int_eq(ep_receive(0, p_junk), 0);
+}
+
+/* Test that after 0 looks at every message that has arrived, also those
+ * that came behind messages an earlier receive looked at and kept (R18). */
+TEST(receive, R18_after_0_sees_arrivals_behind_kept_messages) {
+  run_in_process(after0_behind_body);
+}
+
 static void trickle(ep_term arg) {
   ep_pid to = arg_pid(arg);
   for (int i = 0; i < 10; i++) {
