@@ -773,7 +773,13 @@ static ep__proc *find_work(ep__worker *w, bool *fresh_slice) {
         if (!p) p = global_get(w);
         if (!p && atomic_load_explicit(&w->runnext, memory_order_relaxed)) p = local_get(w, &from_next);
         if (!p && has_more_than(w, 0)) p = local_get(w, &from_next);
-        if (!p) spin_pause();
+        if (!p) {
+          /* looking for work holds no PCB: say so, or the others' dead
+           * wait in limbo while we spin (a busy spawner then carves and
+           * faults in fresh PCBs instead of reusing its own) */
+          ep__quiescent(w);
+          spin_pause();
+        }
       }
     }
     if (p) {
