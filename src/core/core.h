@@ -374,42 +374,47 @@ typedef struct ep__slot {
 } ep__slot;
 
 typedef struct ep__rt {
+  /* Groups written by different parties at different rates each have a
+   * cache line: an idle worker polling the global queue or the stop flag
+   * must not take away the line a busy one writes (the epoch, the slot
+   * allocator, the count of processes). */
+  /* --- set at start, read everywhere --- */
   _Atomic int state;                /* 0 stopped, 1 running, 2 stopping */
   int nthreads;                     /* configured workers */
   size_t stack_size;
   int blocking_threads;
-  /* process table */
-  ep__slot *slots;
+  ep__slot *slots;                  /* process table */
   uint32_t nslots, limit;
-  _Atomic uint32_t fresh;           /* next never-used slot */
-  pthread_mutex_t slot_lock;
-  uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
-  _Atomic long nprocs;              /* reservations: live processes + the workers' quotas */
-  /* workers */
   ep__worker **workers;
   _Atomic int nworkers;             /* started, nthreads + stand-ins */
-  /* global run queue */
-  pthread_mutex_t gq_lock;
+  /* --- process table slots --- */
+  _Alignas(64) pthread_mutex_t slot_lock;
+  _Atomic uint32_t fresh;           /* next never-used slot */
+  uint32_t slot_free;               /* free list head (slot_lock); 0 = empty */
+  _Alignas(64) _Atomic long nprocs; /* reservations: live processes + the workers' quotas */
+  /* --- global run queue --- */
+  _Alignas(64) pthread_mutex_t gq_lock;
   ep__proc *gq_head, *gq_tail;
   _Atomic long gq_n;
-  /* idle workers */
-  pthread_mutex_t idle_lock;
+  /* --- idle workers --- */
+  _Alignas(64) pthread_mutex_t idle_lock;
   ep__worker *idle;
   _Atomic int nidle, nspinning;
   _Atomic int nidle_held;           /* idle workers holding off stealing (sched.c) */
-  /* QSBR */
-  _Atomic uint64_t epoch;
+  /* --- QSBR --- */
+  _Alignas(64) _Atomic uint64_t epoch;
   _Atomic long foreign;             /* foreign threads inside the runtime */
-  /* stop */
-  _Atomic uint32_t quit;            /* workers leave their loop */
+  /* --- stop --- */
+  _Alignas(64) _Atomic uint32_t quit; /* workers leave their loop */
   _Atomic uint32_t empty_word;      /* bumped when nprocs reaches 0 while stopping */
-  pthread_mutex_t chunk_lock;
+  /* --- PCB memory --- */
+  _Alignas(64) pthread_mutex_t chunk_lock;
   ep__proc *pcb_spare;              /* PCBs the workers gave back (chunk_lock) */
   void **chunks;                    /* PCB mappings, released at stop */
   void *pcb_carve;                  /* next free bytes of the last mapping */
   size_t pcb_carve_left;
   size_t nchunks, capchunks;
-  _Atomic uint64_t ref_global;
+  _Alignas(64) _Atomic uint64_t ref_global;
 } ep__rt;
 
 extern ep__rt ep__rt_g;
