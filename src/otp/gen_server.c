@@ -165,17 +165,21 @@ _Noreturn static void crash(struct gs *g, ep_term why) {
   stop_owned(g, ep_term_dup(why));
 }
 
-/* {bad_return_value, Ret}: a return that does not fit the callback. */
-_Noreturn static void bad_return(struct gs *g, const ep_gs_ret *r) {
+/* {bad_return_value, Action}, new: a return that does not fit the callback. */
+static ep_term bad_return_value(int action) {
   ep_build b;
   ep_b_init(&b);
   ep_b_tuple(&b);
   ep_b_atom(&b, ep__A.bad_return_value);
-  ep_b_int(&b, r->action);
+  ep_b_int(&b, action);
   ep_b_end(&b);
   ep_term t = ep__b_done(&b);
   ep_b_free(&b);
-  stop_owned(g, t);
+  return t;
+}
+
+_Noreturn static void bad_return(struct gs *g, const ep_gs_ret *r) {
+  stop_owned(g, bad_return_value(r->action));
 }
 
 /* A term value that is no term (ep_reply(NULL)): a bad return. */
@@ -344,16 +348,8 @@ static void gs_main(ep_term arg) {
     ep_term reason = r.action == EP_GS_STOP && !value_missing(&r.value) ? value_dup(&r.value)
                                                                           : NULL;
     drop_value(&r.value);
-    if (!reason) {
-      ep_build b;
-      ep_b_init(&b);
-      ep_b_tuple(&b);
-      ep_b_atom(&b, ep__A.bad_return_value);
-      ep_b_int(&b, r.action);
-      ep_b_end(&b);
-      reason = ep__b_done(&b);
-      ep_b_free(&b);
-    }
+    if (!reason)
+      reason = bad_return_value(r.action);
     if (name)
       ep_unregister(name);
     ack(starter, &tag, ACK_ERROR, NULL, reason);
