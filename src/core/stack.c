@@ -34,6 +34,9 @@
 #ifdef EP_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
+#ifdef EP_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 
 #define WORKER_CACHE 64
 
@@ -44,6 +47,7 @@ struct ep__stack {
   size_t size;                      /* usable bytes below this header */
   bool guarded;
   bool pooled;                      /* default size: goes back to the pool */
+  unsigned vg_id;                   /* Valgrind's id for it, if registered */
 };
 
 static struct {
@@ -56,6 +60,8 @@ static struct {
   void **regions;                   /* every mapping, for ep_stop */
   size_t *region_len;
   size_t nregions, capregions;
+  unsigned *vg_ids;                 /* pooled stacks Valgrind knows, for ep_stop */
+  size_t nvg, capvg;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static size_t page(void) {
@@ -92,7 +98,39 @@ static ep__stack *make(char *base, size_t slot, bool guarded, bool pooled) {
   s->size = (size_t)((char *)s - lo);
   s->guarded = guarded;
   s->pooled = pooled;
+  s->vg_id = 0;
   return s;
+}
+
+/* Under Valgrind a process stack must be registered: a switch to an
+ * unknown one looks like a jump of the stack pointer within one stack, and
+ * Memcheck would mark the live frames in between as freed. Outside
+ * Valgrind the request is a few no-op instructions. Only pooled stacks
+ * need remembering (odd sizes are deregistered as they are released). */
+static bool vg_register(ep__stack *s) {
+#ifdef EP_HAVE_VALGRIND
+  if (!RUNNING_ON_VALGRIND) return true;
+  if (s->pooled && S.nvg == S.capvg) {
+    size_t cap = S.capvg ? S.capvg * 2 : 256;
+    unsigned *ids = realloc(S.vg_ids, cap * sizeof *ids);
+    if (!ids) return false;
+    S.vg_ids = ids;
+    S.capvg = cap;
+  }
+  s->vg_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s);
+  if (s->pooled) S.vg_ids[S.nvg++] = s->vg_id;
+#else
+  (void)s;
+#endif
+  return true;
+}
+
+static void vg_deregister(unsigned id) {
+#ifdef EP_HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND) VALGRIND_STACK_DEREGISTER(id);
+#else
+  (void)id;
+#endif
 }
 
 static ep__stack *carve_locked(void) {
@@ -117,6 +155,7 @@ static ep__stack *carve_locked(void) {
     S.carve_guarded = guarded;
   }
   ep__stack *s = make(S.carve, S.slot, S.carve_guarded, true);
+  if (!vg_register(s)) return NULL;
   S.carve += S.slot;
   return s;
 }
@@ -130,7 +169,9 @@ static ep__stack *odd_size(size_t size) {
     ep__os_release(r, len);
     return NULL;
   }
-  return make(r, len, true, false);
+  ep__stack *s = make(r, len, true, false);
+  vg_register(s);
+  return s;
 }
 
 ep__stack *ep__stack_get(ep__worker *w, size_t size) {
@@ -165,6 +206,7 @@ void ep__stack_put(ep__worker *w, ep__stack *s) {
   __asan_unpoison_memory_region(s->lo, s->size);
 #endif
   if (!s->pooled) {
+    vg_deregister(s->vg_id);
     size_t len = (size_t)((char *)s - s->lo) + round_up(sizeof(ep__stack), 64) + page();
     ep__os_release(s->lo - page(), len);
     return;
@@ -214,6 +256,10 @@ bool ep__stack_in_guard(ep__stack *s, const void *addr) {
 
 void ep__stacks_free_all(void) {
   pthread_mutex_lock(&S.lock);
+  for (size_t i = 0; i < S.nvg; i++) vg_deregister(S.vg_ids[i]);
+  free(S.vg_ids);
+  S.vg_ids = NULL;
+  S.nvg = S.capvg = 0;
   for (size_t i = 0; i < S.nregions; i++) ep__os_release(S.regions[i], S.region_len[i]);
   free(S.regions);
   free(S.region_len);
