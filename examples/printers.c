@@ -5,15 +5,26 @@
  * {:EXIT, pid, reason}. HiPrinter traps exits and answers every exit
  * signal with a message, even :normal, until Process.exit(pid, :kill).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "eproc.h"
+
+/* Lines each printer has printed: the shell, like someone at iex, waits to
+ * see a printer print before it goes on (a fixed sleep would race a slow
+ * machine, such as a run under Valgrind). */
+static atomic_int hellos, his;
+
+static void see_printing(atomic_int *lines) {
+  while (atomic_load(lines) == 0) ep_sleep(5);
+}
 
 static void hello_printer(ep_term arg) {
   (void)arg;
   for (;;) {
     ep_sleep(20);
     printf("Hello\n");
+    atomic_fetch_add(&hellos, 1);
   }
 }
 
@@ -28,6 +39,7 @@ static void hi_printer(ep_term arg) {
       ep_send_fmt(from, "~b", "Няма да стане, батка!");
     } else {
       printf("Hi!\n");
+      atomic_fetch_add(&his, 1);
     }
   }
 }
@@ -46,14 +58,14 @@ static void shell(ep_term arg) {
   printf("iex> Process.flag(:trap_exit, true)\n");
   ep_pid pid = ep_spawn_link(hello_printer, NULL);
   printf("iex> pid = spawn_link(HelloPrinter, :start_link, [])\n");
-  ep_sleep(50);
+  see_printing(&hellos);
   printf("iex> Process.exit(pid, :spri_se_be)\n");
   ep_exit_signal_atom(pid, ep_atom_of("spri_se_be"));
   show_next();
 
   pid = ep_spawn_link(hi_printer, NULL);
   printf("iex> pid = spawn_link(HiPrinter, :start_link, [])\n");
-  ep_sleep(70);
+  see_printing(&his);
   const char *reasons[] = {"spri", "normal"};
   for (int i = 0; i < 2; i++) {
     printf("iex> Process.exit(pid, :%s)\n", reasons[i]);

@@ -4,15 +4,19 @@
 # tests/examples/NAME.expect is an extended regular expression that must
 # match a line of the output, in order (other lines may come between).
 # An example without an .expect file fails: every example is checked.
+# EP_TEST_WRAP, if set, is a command each example runs under (valgrind),
+# with ten times the time limit.
 set -u
 shopt -s nullglob
 build=${1:-build}
+limit=120
+[ -n "${EP_TEST_WRAP:-}" ] && limit=1200
 passed=0 failed=0
 for src in examples/*.c; do
   name=$(basename "$src" .c)
   exe=$build/examples/$name
   expect=tests/examples/$name.expect
-  out=$(timeout 120 "$exe" 2>&1); rc=$?
+  out=$(timeout $limit ${EP_TEST_WRAP:-} "$exe" 2>&1); rc=$?
   why=""
   if [ ! -f "$expect" ]; then why="no $expect"
   elif [ $rc -ne 0 ]; then why="exit status $rc"
