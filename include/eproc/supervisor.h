@@ -45,6 +45,9 @@ typedef enum ep_child_type { EP_WORKER = 0, EP_SUPERVISOR } ep_child_type;
 
 #define EP_SHUTDOWN_DEFAULT 0L     /* 5000 for workers, infinity for supervisors */
 #define EP_BRUTAL_KILL (-2L)
+/* OTP's shutdown => 0 (0 here is the default): the shutdown signal, then
+ * kill unless the child is already down. */
+#define EP_SHUTDOWN_ZERO (-4L)
 /* (EP_INFINITY waits for ever; any other value is milliseconds, R62; another
  * negative value makes the spec invalid.) */
 
@@ -59,7 +62,8 @@ typedef struct ep_child_spec {
   ep_start_fn start;
   ep_term args;                    /* a list, borrowed (copied); NULL = [] */
   ep_restart restart;
-  long shutdown;                   /* ms, EP_BRUTAL_KILL, EP_INFINITY, or EP_SHUTDOWN_DEFAULT */
+  long shutdown;                   /* ms, EP_BRUTAL_KILL, EP_INFINITY, EP_SHUTDOWN_ZERO,
+                                      or EP_SHUTDOWN_DEFAULT */
   ep_child_type type;
 } ep_child_spec;
 
@@ -112,6 +116,17 @@ int ep_supervisor_delete_child(ep_server sup, const char *id);
  * [{Id, Pid | undefined | restarting, worker | supervisor, []}], most
  * recently started first. */
 ep_term ep_supervisor_which_children(ep_server sup);
+
+/* [process, blocks] get_childspec (R64): child `id`'s spec as the
+ * supervisor holds it into *out, with the default shutdown resolved (5000
+ * for a worker, EP_INFINITY for a supervisor). On a simple_one_for_one
+ * supervisor `id` is its template's. out->args is a new term (free it);
+ * out->id is the atom's name ("undefined" for a template given none).
+ * 0, EP_ENOTFOUND or EP_EINVAL (NULL). */
+int ep_supervisor_get_childspec(ep_server sup, const char *id, ep_child_spec *out);
+/* simple_one_for_one: the template of the child running as `child`;
+ * EP_ENOTFOUND on any other supervisor, as OTP's. */
+int ep_supervisor_get_childspec_pid(ep_server sup, ep_pid child, ep_child_spec *out);
 
 typedef struct ep_sup_counts {
   long specs, active, supervisors, workers;

@@ -24,6 +24,7 @@
   X(start_child, "start_child") X(terminate_child, "terminate_child") \
   X(restart_child, "restart_child") X(delete_child, "delete_child") \
   X(which_children, "which_children") X(count_children, "count_children") \
+  X(get_childspec, "get_childspec") \
   X(elixir_task, "Elixir.Task") X(elixir_genserver, "Elixir.GenServer") \
   X(await, "await") X(struct_, "__struct__") X(owner, "owner") X(pid, "pid") \
   X(ref, "ref") X(get, "get") X(update, "update") \

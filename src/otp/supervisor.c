@@ -17,7 +17,7 @@ struct child {
   ep_start_fn start;
   ep_term args;               /* owned: a list */
   uint8_t restart, type;
-  long shutdown;              /* resolved: ms, EP_BRUTAL_KILL or EP_INFINITY */
+  long shutdown;              /* resolved: ms (0 too), EP_BRUTAL_KILL or EP_INFINITY */
   ep_pid pid;                 /* EP_PID_NONE: undefined */
   bool restarting;            /* a restart failed and is queued (R64's `restarting`) */
 };
@@ -204,7 +204,7 @@ static void kids_remove(struct sup *s, size_t i) {
 static long resolve_shutdown(long sd, int type) {
   if (sd == EP_SHUTDOWN_DEFAULT)
     return type == EP_SUPERVISOR ? EP_INFINITY : 5000;
-  return sd;
+  return sd == EP_SHUTDOWN_ZERO ? 0 : sd;
 }
 
 static ep_term list_or_nil(ep_term args) {
@@ -433,7 +433,8 @@ static ep_term spec_error(const ep_child_spec *cs) {
   } else if (cs->restart < EP_PERMANENT || cs->restart > EP_TEMPORARY) {
     what = "invalid_restart_type";
     v = cs->restart;
-  } else if (cs->shutdown < 0 && cs->shutdown != EP_INFINITY && cs->shutdown != EP_BRUTAL_KILL) {
+  } else if (cs->shutdown < 0 && cs->shutdown != EP_INFINITY && cs->shutdown != EP_BRUTAL_KILL &&
+             cs->shutdown != EP_SHUTDOWN_ZERO) {
     what = "invalid_shutdown";
     v = cs->shutdown;
   } else if (cs->type < EP_WORKER || cs->type > EP_SUPERVISOR) {
@@ -778,6 +779,35 @@ static ep_term count_children(struct sup *s, ep_build *b) {
   return ep__b_view(b);
 }
 
+/* {ok, {Id, Start(Args), Restart, Shutdown, Type}}: a child's spec as held
+ * (shutdown 0 as EP_SHUTDOWN_ZERO), by id; on a simple_one_for_one
+ * supervisor the template, by its id or by a running child's pid (as OTP's,
+ * checked in erl: a static child's pid is not_found). */
+static ep_term get_childspec(struct sup *s, ep_term arg, ep_build *b) {
+  ep_atom id;
+  ep_pid pid;
+  const struct child *c = NULL;
+  if (ep_get_pid(arg, &pid) == 0)
+    c = sofo(s) && dyn_find(s, pid) ? &s->tmpl : NULL;
+  else if (ep_get_atom(arg, &id) == 0)
+    c = sofo(s) ? (s->tmpl.id == id ? &s->tmpl : NULL) : kid_by_id(s, id, NULL);
+  if (!c)
+    return b_error_atom(b, EP_A_not_found);
+  ep_b_reset(b);
+  ep_b_tuple(b);
+  ep_b_atom(b, EP_A_ok);
+  ep_b_tuple(b);
+  ep_b_atom(b, c->id);
+  ep_b_fun(b, (ep_fn)c->start);
+  ep_b_term(b, c->args);
+  ep_b_int(b, c->restart);
+  ep_b_int(b, c->shutdown == 0 ? EP_SHUTDOWN_ZERO : c->shutdown);
+  ep_b_int(b, c->type);
+  ep_b_end(b);
+  ep_b_end(b);
+  return ep__b_view(b);
+}
+
 /* Every reply is built in b, on the stack when it fits, and sent from
  * there: the usual call allocates nothing for its reply. */
 static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
@@ -799,6 +829,8 @@ static ep_gs_ret sup_call(ep_term req, const ep_from *from, void *state) {
     r = which_children(s, &b);
   else if (op == ep__A.count_children)
     r = count_children(s, &b);
+  else if (op == ep__A.get_childspec)
+    r = get_childspec(s, ep_tuple_elem(req, 1), &b);
   else
     r = b_error_atom(&b, ep__A.bad_call);
   ep_gen_server_reply(from, r);
@@ -938,6 +970,39 @@ int ep_supervisor_count_children(ep_server sup, ep_sup_counts *out) {
     *f[i] = (long)v;
   }
   return 0;
+}
+
+static int childspec(ep_term r, ep_child_spec *out) {
+  if (!ep_is_atom(ep_tuple_elem(r, 0), EP_A_ok))
+    return decode(r, NULL, NULL);
+  ep_term t = ep_tuple_elem(r, 1);
+  ep_atom id;
+  ep_fn fn;
+  ep_term args;
+  int64_t v[3];
+  ep_get_atom(ep_tuple_elem(t, 0), &id);
+  ep_get_fun(ep_tuple_elem(t, 1), &fn, &args);
+  for (int i = 0; i < 3; i++)
+    ep_get_int(ep_tuple_elem(t, 2 + i), &v[i]);
+  *out = (ep_child_spec){
+    .id = ep_atom_name(id, NULL),
+    .start = (ep_start_fn)fn, .args = ep_term_dup(args), .restart = (ep_restart)v[0],
+    .shutdown = (long)v[1], .type = (ep_child_type)v[2]};
+  return 0;
+}
+
+int ep_supervisor_get_childspec(ep_server sup, const char *id, ep_child_spec *out) {
+  if (!id || !out)
+    return EP_EINVAL;
+  ep_smallterm st;
+  return childspec(sup_call_x(sup, ep__A.get_childspec, ep_atom_term(&st, ep_atom_of(id))), out);
+}
+
+int ep_supervisor_get_childspec_pid(ep_server sup, ep_pid child, ep_child_spec *out) {
+  if (!out)
+    return EP_EINVAL;
+  ep_smallterm st;
+  return childspec(sup_call_x(sup, ep__A.get_childspec, ep_pid_term(&st, child)), out);
 }
 
 int ep_supervisor_stop(ep_server sup) {

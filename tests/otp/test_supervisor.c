@@ -323,6 +323,56 @@ OTP_TEST(supervisor, R62_shutdown_then_kill) {
   ck_assert(ot_none("{stopped, slow, _}"));
 }
 
+/* Test that shutdown => 0 (EP_SHUTDOWN_ZERO) sends shutdown and kills at
+ * once: the slow child, which would finish its 2 s terminate within the
+ * default 5000 ms, is killed instead (R62). */
+OTP_TEST(supervisor, R62_shutdown_zero_kills_at_once) {
+  ep_pid sup;
+  start_sup("one_for_one", 1, 5, "[{slow, permanent, -4, worker}]", &sup, NULL);
+  ep_pid slow = started("slow");
+  ep_ref m = ep_monitor(slow);
+  (void)m;
+  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "slow"), 0);
+  ot_expect("{'DOWN', _, process, _, killed}");
+  ck_assert(ot_none("{stopped, slow, _}"));
+}
+
+/* Test get_childspec (R64): each child's spec as held, the default shutdown
+ * resolved by type (5000 for a worker, infinity for a supervisor), the
+ * others as given; not_found for an unknown id and for a static child's pid
+ * (checked in erl). */
+OTP_TEST(supervisor, R64_get_childspec) {
+  ep_pid sup;
+  start_sup("one_for_one", 1, 5,
+            "[{w, transient, 0, worker}, {s, temporary, 0, supervisor}, {z, permanent, -4, worker},"
+            " {b, permanent, -2, worker}, {t, permanent, 250, worker}]",
+            &sup, NULL);
+  ep_pid w = started("w");
+  const struct { const char *id; long shutdown; } want[] = {
+    {"w", 5000}, {"s", EP_INFINITY}, {"z", EP_SHUTDOWN_ZERO}, {"b", EP_BRUTAL_KILL}, {"t", 250}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    ep_child_spec c;
+    ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), want[i].id, &c), 0);
+    ck_assert_str_eq(c.id, want[i].id);
+    ck_assert_int_eq(c.shutdown, want[i].shutdown);
+    ck_assert(c.start == probe_child_start);
+    ck_assert_term(c.args, "[~a, ~p]", want[i].id, ep_self());
+    ep_term_free(c.args);
+  }
+  ep_child_spec c;
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), "w", &c), 0);
+  ck_assert_int_eq(c.restart, EP_TRANSIENT);
+  ck_assert_int_eq(c.type, EP_WORKER);
+  ep_term_free(c.args);
+  ck_assert_int_eq(ep_supervisor_get_childspec_pid(ep_srv(sup), w, &c), EP_ENOTFOUND);
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), "s", &c), 0);
+  ck_assert_int_eq(c.restart, EP_TEMPORARY);
+  ck_assert_int_eq(c.type, EP_SUPERVISOR);
+  ep_term_free(c.args);
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), "nope", &c), EP_ENOTFOUND);
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), NULL, &c), EP_EINVAL);
+}
+
 /* A nested supervisor with children x, y, reporting to the same observer. */
 static int subsup_start(ep_term args, ep_pid *pid, ep_term *why) {
   ep_term arg;
@@ -426,7 +476,8 @@ static int sofo_start(const char *restart, ep_pid *sup) {
 }
 
 /* Test simple_one_for_one: no child at init, start_child appends its args,
- * ids are undefined, by-id operations are refused (R65). */
+ * ids are undefined, by-id operations are refused, get_childspec gives the
+ * template by its id or a child's pid (R65). */
 OTP_TEST(supervisor, R65_simple_one_for_one_basics) {
   ep_pid sup, p1, p2;
   ck_assert_int_eq(sofo_start("temporary", &sup), 0);
@@ -442,6 +493,18 @@ OTP_TEST(supervisor, R65_simple_one_for_one_basics) {
   ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "w"), EP_EINVAL);
   ck_assert_int_eq(ep_supervisor_delete_child(ep_srv(sup), "w"), EP_EINVAL);
   ck_assert_int_eq(ep_supervisor_restart_child(ep_srv(sup), "w", &p1, NULL), EP_EINVAL);
+  ep_child_spec spec;                             /* the template, by its id or a child */
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), "w", &spec), 0);
+  ck_assert_str_eq(spec.id, "w");
+  ck_assert_int_eq(spec.restart, EP_TEMPORARY);
+  ck_assert_int_eq(spec.shutdown, 5000);
+  ck_assert_term(spec.args, "[]");
+  ep_term_free(spec.args);
+  ck_assert_int_eq(ep_supervisor_get_childspec_pid(ep_srv(sup), p2, &spec), 0);
+  ck_assert_str_eq(spec.id, "w");
+  ep_term_free(spec.args);
+  ck_assert_int_eq(ep_supervisor_get_childspec(ep_srv(sup), "other", &spec), EP_ENOTFOUND);
+  ck_assert_int_eq(ep_supervisor_get_childspec_pid(ep_srv(sup), ep_self(), &spec), EP_ENOTFOUND);
   ck_assert_int_eq(ep_supervisor_terminate_child_pid(ep_srv(sup), p2), 0);
   stopped("two", "shutdown");
   ck_assert_int_eq(ep_supervisor_terminate_child_pid(ep_srv(sup), p2), EP_ENOTFOUND);
