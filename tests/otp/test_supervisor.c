@@ -294,16 +294,23 @@ OTP_TEST(supervisor, R61_intensity_zero) {
   ot_expect("{'EXIT', _, shutdown}");
 }
 
+/* Starts a supervisor with one child, terminates that child and checks that
+ * it was killed without running terminate. */
+static void terminate_kills(const char *kids, const char *id) {
+  ep_pid sup;
+  start_sup("one_for_one", 1, 5, kids, &sup, NULL);
+  ep_ref m = ep_monitor(started(id));
+  (void)m;
+  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), id), 0);
+  ot_expect("{'DOWN', _, process, _, killed}");
+  char pat[64];
+  snprintf(pat, sizeof pat, "{stopped, %s, _}", id);
+  ck_assert(ot_none(pat));
+}
+
 /* Test that brutal_kill kills the child without terminate (R62). */
 OTP_TEST(supervisor, R62_brutal_kill) {
-  ep_pid sup;
-  start_sup("one_for_one", 1, 5, "[{a, permanent, -2, worker}]", &sup, NULL);
-  ep_pid a = started("a");
-  ep_ref m = ep_monitor(a);
-  (void)m;
-  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "a"), 0);
-  ot_expect("{'DOWN', _, process, _, killed}");
-  ck_assert(ot_none("{stopped, a, _}"));
+  terminate_kills("[{a, permanent, -2, worker}]", "a");
 }
 
 /* Test that a trapping child runs terminate(shutdown) within its time, and is
@@ -327,14 +334,7 @@ OTP_TEST(supervisor, R62_shutdown_then_kill) {
  * once: the slow child, which would finish its 2 s terminate within the
  * default 5000 ms, is killed instead (R62). */
 OTP_TEST(supervisor, R62_shutdown_zero_kills_at_once) {
-  ep_pid sup;
-  start_sup("one_for_one", 1, 5, "[{slow, permanent, -4, worker}]", &sup, NULL);
-  ep_pid slow = started("slow");
-  ep_ref m = ep_monitor(slow);
-  (void)m;
-  ck_assert_int_eq(ep_supervisor_terminate_child(ep_srv(sup), "slow"), 0);
-  ot_expect("{'DOWN', _, process, _, killed}");
-  ck_assert(ot_none("{stopped, slow, _}"));
+  terminate_kills("[{slow, permanent, -4, worker}]", "slow");
 }
 
 /* Test get_childspec (R64): each child's spec as held, the default shutdown
