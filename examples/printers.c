@@ -5,31 +5,36 @@
  * {:EXIT, pid, reason}. HiPrinter traps exits and answers every exit
  * signal with a message, even :normal, until Process.exit(pid, :kill).
  */
-#include <stdatomic.h>
 #include <stdio.h>
 
 #include "eproc.h"
 
-/* Lines each printer has printed: the shell, like someone at iex, waits to
- * see a printer print before it goes on (a fixed sleep would race a slow
- * machine, such as a run under Valgrind). */
-static atomic_int hellos, his;
-
-static void see_printing(atomic_int *lines) {
-  while (atomic_load(lines) == 0) ep_sleep(5);
+/* The shell, like someone at iex, waits to see a printer print before it
+ * goes on (a fixed sleep would race a slow machine, such as a run under
+ * Valgrind): a printer tells it (arg: its pid) once, after its first line. */
+static void printed_first(ep_term shell, bool *told) {
+  ep_pid to;
+  if (*told || ep_get_pid(shell, &to) != 0) return;
+  ep_send_fmt(to, "printed");
+  *told = true;
 }
 
-static void hello_printer(ep_term arg) {
-  (void)arg;
+static void see_printing(void) {
+  EP_PATTERN(p_printed, "printed");
+  ep_receive(EP_INFINITY, p_printed);
+}
+
+static void hello_printer(ep_term shell) {
+  bool told = false;
   for (;;) {
     ep_sleep(20);
     printf("Hello\n");
-    atomic_fetch_add(&hellos, 1);
+    printed_first(shell, &told);
   }
 }
 
-static void hi_printer(ep_term arg) {
-  (void)arg;
+static void hi_printer(ep_term shell) {
+  bool told = false;
   ep_trap_exit(true);
   EP_PATTERN(p_exit, "{'EXIT', Pid::pid, _}");
   for (;;) {
@@ -39,7 +44,7 @@ static void hi_printer(ep_term arg) {
       ep_send_fmt(from, "~b", "Няма да стане, батка!");
     } else {
       printf("Hi!\n");
-      atomic_fetch_add(&his, 1);
+      printed_first(shell, &told);
     }
   }
 }
@@ -54,18 +59,20 @@ static void show_next(void) {
 
 static void shell(ep_term arg) {
   (void)arg;
+  ep_smallterm st;
+  ep_term me = ep_pid_term(&st, ep_self());
   ep_trap_exit(true);
   printf("iex> Process.flag(:trap_exit, true)\n");
-  ep_pid pid = ep_spawn_link(hello_printer, NULL);
+  ep_pid pid = ep_spawn_link(hello_printer, me);
   printf("iex> pid = spawn_link(HelloPrinter, :start_link, [])\n");
-  see_printing(&hellos);
+  see_printing();
   printf("iex> Process.exit(pid, :spri_se_be)\n");
   ep_exit_signal_atom(pid, ep_atom_of("spri_se_be"));
   show_next();
 
-  pid = ep_spawn_link(hi_printer, NULL);
+  pid = ep_spawn_link(hi_printer, me);
   printf("iex> pid = spawn_link(HiPrinter, :start_link, [])\n");
-  see_printing(&his);
+  see_printing();
   const char *reasons[] = {"spri", "normal"};
   for (int i = 0; i < 2; i++) {
     printf("iex> Process.exit(pid, :%s)\n", reasons[i]);
