@@ -224,7 +224,9 @@ typedef struct ep_clause {
  * `after` does). The message and the variables of the clause that matched
  * are then available through ep_message / ep_bind / ep_var until the next
  * receive.
- * EP_EINVAL for n < 0 or no clauses with n > 0 (at most 16 patterns). */
+ * EP_EINVAL for n < 0 or no clauses with n > 0 (at most 16 patterns).
+ * Out of memory for the clauses' variables (a process's first receive)
+ * exits the caller with noalloc, as a failed spawn does. */
 int ep_receive_clauses(const ep_clause *clauses, int n, long timeout_ms);
 int ep_receive_patterns(const ep_pattern *const *pats, int n, long timeout_ms);
 #define ep_receive(timeout_ms, ...)                                          \

@@ -357,7 +357,7 @@ static uint64_t fire_due(shard *s, uint64_t now) {
     pthread_mutex_lock(&s->lock);
     timer *t = s->n && s->heap[0]->deadline <= now ? s->heap[0] : NULL;
     due d = {0};
-    bool fires = t != NULL;
+    bool found = t != NULL, fires = found;   /* t may be freed below */
     if (t) {
       heap_remove(s, t);
       d = (due){t->kind, t->gen, t->pid, t->msg};
@@ -377,7 +377,7 @@ static uint64_t fire_due(shard *s, uint64_t now) {
     }
     uint64_t next = s->n ? s->heap[0]->deadline : 0;
     pthread_mutex_unlock(&s->lock);
-    if (!t) return next;
+    if (!found) return next;
     if (fires) fire(d);
   }
 }

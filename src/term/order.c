@@ -67,7 +67,6 @@ static int cmp_number(const uint8_t *a, const uint8_t *b, bool exact) {
   /* one float and one integer: compare exactly through long double (64-bit
    * mantissa at least), bigs through their nearest value */
   int flip = ta == T_FLOAT ? -1 : 1;
-  if (exact) return -flip;          /* integer before float */
   const uint8_t *i = ta == T_FLOAT ? b : a, *f = ta == T_FLOAT ? a : b;
   long double x = i[0] == T_INT ? (long double)(int64_t)rd64(i + 1) : (long double)ep__big_to_double(i);
   long double y = float_of(f);
