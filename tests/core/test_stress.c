@@ -12,6 +12,16 @@ static bool take_one(void *state, ep_term msg) {
   return false;   /* one message, then end normally */
 }
 
+/* Takes n DOWNs, each with the reason given as text: every process
+ * watched ended, and how. */
+static void await_downs(long n, const char *reason) {
+  EP_PATTERN(p_down, "{'DOWN', _, process, _, ^R}");
+  ep_term pin = T(reason);
+  ep_clause c = {p_down, &pin};
+  for (long i = 0; i < n; i++) ck_assert_int_eq(ep_receive_clauses(&c, 1, EP_INFINITY), 0);
+  ck_assert_int_eq(ep_message_queue_len(), 0);
+}
+
 static long million_n;
 static void million_body(void) {
   long n = million_n;
@@ -22,12 +32,10 @@ static void million_body(void) {
     ck_assert_int_eq(rc, 0);
   }
   ck_assert_int_eq(ep_process_count(), n + 1);
+  for (long i = 0; i < n; i++) ep_monitor(pids[i]);
   ep_smallterm s;
   for (long i = 0; i < n; i++) ep_send(pids[i], ep_int_term(&s, i));
-  /* the last one to end is seen by a monitor made after all the sends */
-  ep_ref r = ep_monitor(pids[n - 1]);
-  wait_down(&r, EP_INFINITY);
-  while (ep_process_count() > 1) ep_sleep(1);
+  await_downs(n, "normal");
   free(pids);
 }
 
@@ -46,11 +54,10 @@ static void stackful_body(void) {
   ep_pid *pids = malloc((size_t)n * sizeof *pids);
   for (long i = 0; i < n; i++) ck_assert_int_eq(ep_spawn_opt(&pids[i], waits, NULL, NULL, NULL), 0);
   long rss = ep__os_rss_bytes();
+  for (long i = 0; i < n; i++) ep_monitor(pids[i]);
   ep_smallterm s;
   for (long i = 0; i < n; i++) ep_send(pids[i], ep_int_term(&s, i));
-  ep_ref r = ep_monitor(pids[n - 1]);
-  wait_down(&r, EP_INFINITY);
-  while (ep_process_count() > 1) ep_sleep(1);
+  await_downs(n, "normal");
   free(pids);
   fprintf(stderr, "stress: %ld processes parked in receive, RSS %ld MiB\n", n, rss >> 20);
 }
@@ -83,8 +90,14 @@ static void chain_body(void) {
   ep_pid first = ep_spawn(chain_node, ep_int_term(&s, chain_n - 1));
   assert_term(recv_any(EP_INFINITY), "end_ready");
   ck_assert_int_eq(ep_process_count(), chain_n + 1);
+  /* every link of the chain is watched, and each must die of the cut */
+  ep_pid *all = malloc((size_t)(chain_n + 1) * sizeof *all);
+  ck_assert_int_eq(ep_processes(all, chain_n + 1), chain_n + 1);
+  for (long i = 0; i <= chain_n; i++)
+    if (!ep_pid_eq(all[i], ep_self())) ep_monitor(all[i]);
+  free(all);
   ep_exit_signal(first, T("chain_cut"));
-  while (ep_process_count() > 1) ep_sleep(1);
+  await_downs(chain_n, "chain_cut");
 }
 
 /* Test that killing one end of a 100,000-link chain takes down every process (R29). */
