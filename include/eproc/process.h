@@ -273,8 +273,14 @@ long ep_registered(ep_atom *out, long cap);
  * if the timer already fired or was cancelled; read_timer the same
  * without cancelling (EP_EINVAL for a NULL timer). A NULL msg or a
  * negative ms is a bad argument, as in Erlang: a process calling it fails
- * with {badarg, []}; another thread gets a reference that names no timer. */
+ * with {badarg, []}; another thread gets a reference that names no timer.
+ * The _name forms take a registered name, looked up when the timer fires
+ * (nothing is delivered if it names no process then; name 0 is a bad
+ * argument). erlang:start_timer/3 delivers {timeout, TimerRef, msg}. */
 ep_ref ep_send_after(long ms, ep_pid p, ep_term msg);
+ep_ref ep_send_after_name(long ms, ep_atom name, ep_term msg);
+ep_ref ep_start_timer(long ms, ep_pid p, ep_term msg);
+ep_ref ep_start_timer_name(long ms, ep_atom name, ep_term msg);
 long ep_cancel_timer(const ep_ref *timer);
 long ep_read_timer(const ep_ref *timer);
 

@@ -39,6 +39,7 @@ typedef struct timer {
   _Atomic int state;                /* TK_RECV: armed until fired or cancelled */
   uint32_t gen;                     /* TK_RECV: receive generation */
   ep_pid pid;
+  ep_atom name;                     /* TK_SEND: looked up when it fires, if not 0 */
   ep__msg *msg;                     /* TK_SEND: the message to deliver */
   ep_ref ref;                       /* TK_SEND: the timer reference */
 } timer;
@@ -270,25 +271,57 @@ void ep__timer_cancel_recv(void *tv) {
   pthread_mutex_unlock(&s->lock);
 }
 
-/* ------------------------------------------------------------ send_after -- */
+/* ------------------------------------------------ send_after, start_timer -- */
 
-ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
+/* erlang:send_after/3 and start_timer/3 to a pid or (name not 0) a name;
+ * start_timer delivers {timeout, TimerRef, Msg}. */
+static ep_ref send_after(long ms, ep_pid pid, ep_atom name, bool by_name, ep_term msg,
+                         bool start_timer) {
   ep__worker *w = ep__tls_worker();
   ep_ref ref = ep__make_ref(w);
-  if (!msg || ms < 0) {
-    /* no message, or a time in the past: badarg for a process (as
-     * erlang:send_after/3 raises); a foreign thread gets a reference
-     * that names no timer */
+  if (!msg || ms < 0 || (by_name && !name)) {
+    /* no message, a time in the past or no name: badarg for a process
+     * (as erlang:send_after/3 raises); a foreign thread gets a
+     * reference that names no timer */
     if (ep__self()) ep_error_atom(EP_A_badarg);
     return ref;
   }
   shard *s = my_shard(w);
   ref.w[2] = (uint32_t)(s - T.shards) + 1;   /* the heap it goes on: see ref_key */
-  ep__msg *m = ep__msg_copy(msg);
+  ep__msg *m;
+  if (start_timer) {
+    uint8_t buf[128];
+    ep_build b;
+    ep_b_init_buf(&b, buf, sizeof buf);
+    ep_b_tuple(&b);
+    ep_b_atom(&b, EP_A_timeout);
+    ep_b_ref(&b, &ref);
+    ep_b_term(&b, msg);
+    ep_b_end(&b);
+    ep_term t = ep_b_peek(&b);
+    m = t ? ep__msg_copy(t) : NULL;
+    ep_b_free(&b);
+  } else {
+    m = ep__msg_copy(msg);
+  }
   if (!m) abort();
   uint64_t deadline = ep__os_now_ns() + (uint64_t)ms * 1000000u;
-  arm(s, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .msg = m, .ref = ref});
+  arm(s, (timer){.deadline = deadline, .kind = TK_SEND, .pid = pid, .name = name, .msg = m,
+                 .ref = ref});
   return ref;
+}
+
+ep_ref ep_send_after(long ms, ep_pid pid, ep_term msg) {
+  return send_after(ms, pid, 0, false, msg, false);
+}
+ep_ref ep_send_after_name(long ms, ep_atom name, ep_term msg) {
+  return send_after(ms, EP_PID_NONE, name, true, msg, false);
+}
+ep_ref ep_start_timer(long ms, ep_pid pid, ep_term msg) {
+  return send_after(ms, pid, 0, false, msg, true);
+}
+ep_ref ep_start_timer_name(long ms, ep_atom name, ep_term msg) {
+  return send_after(ms, EP_PID_NONE, name, true, msg, true);
 }
 
 static long timer_op(const ep_ref *ref, bool cancel) {
@@ -329,12 +362,14 @@ typedef struct {
   int kind;
   uint32_t gen;
   ep_pid pid;
+  ep_atom name;
   ep__msg *msg;
 } due;
 
 static void fire(due d) {
   bool f = ep__enter();
-  ep__proc *p = ep__lookup(d.pid);
+  /* a name is looked up now, as Erlang does: unregistered, it is dropped */
+  ep__proc *p = ep__lookup(d.name ? ep_whereis(d.name) : d.pid);
   if (p && !atomic_load_explicit(&p->exiting, memory_order_acquire)) {
     if (d.kind == TK_RECV) {
       ep__msg *m = ep__msg_new(0);
@@ -360,7 +395,7 @@ static uint64_t fire_due(shard *s, uint64_t now) {
     bool found = t != NULL, fires = found;   /* t may be freed below */
     if (t) {
       heap_remove(s, t);
-      d = (due){t->kind, t->gen, t->pid, t->msg};
+      d = (due){t->kind, t->gen, t->pid, t->name, t->msg};
       if (t->kind == TK_SEND) {
         ref_remove(s, ref_slot(s, &t->ref));
         timer_put(s, t);

@@ -3,8 +3,8 @@
  * spec_api.c - error paths and the parts of issue 3 around the rules:
  * spawn options (name, link, monitor) and their failures, calls from a
  * thread that is not a process (embedding with ep_start / ep_stop), and
- * timers (send_after, cancel_timer, read_timer) including the late and
- * repeated cases.
+ * timers (send_after and start_timer to a pid or a name, cancel_timer,
+ * read_timer) including the late and repeated cases.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -101,6 +101,56 @@ SPEC(timers, timer_to_dead_process_dropped) {
   ep_send_after(60, ep_self(), A("after_them"));
   EXPECT_M(recv_any(EP_INFINITY), "after_them");
   EXPECT(nothing_arrives(50));
+}
+
+/* Test that start_timer delivers {timeout, TimerRef, Msg} with the
+ * reference it returned, at 0 ms too, and that read_timer and cancel_timer
+ * know its reference until then (erlang:start_timer/3, checked in erl). */
+SPEC(timers, start_timer_delivers_timeout_ref_msg) {
+  ep_ref t = ep_start_timer(1000, ep_self(), A("m"));
+  long left = ep_read_timer(&t);
+  EXPECT(left > 900 && left <= 1000);
+  left = ep_cancel_timer(&t);
+  EXPECT(left > 900 && left <= 1000);
+  ep_ref t1 = ep_start_timer(20, ep_self(), T("{hello, [1, 2]}"));
+  ep_ref t0 = ep_start_timer(0, ep_self(), A("z"));
+  EXPECT_M(recv_any(EP_INFINITY), "{timeout, ^R, z}", R(&t0));
+  EXPECT_M(recv_any(EP_INFINITY), "{timeout, ^R, {hello, [1, 2]}}", R(&t1));
+  EXPECT(ep_read_timer(&t1) == EP_ENOTFOUND);
+  EXPECT(nothing_arrives(50));   /* the cancelled one */
+}
+
+static void registers_then_waits(ep_term arg) {
+  ep_register(ep_atom_of("spec_timer_dest"), ep_self());
+  ep_send(pid_of(arg), A("registered"));
+  ep_term m;
+  EXPECT(ep_receive_any(&m, EP_INFINITY) == 0);
+  ep_send(pid_of(arg), T("{forwarded, ~t}", m));
+}
+
+/* Test that a timer aimed at a name looks the name up when it fires, as
+ * erlang:send_after/3 and start_timer/3 do (checked in erl): a name
+ * registered after the timer was set gets the message, and a name that
+ * names no process then is no error: the message is dropped and the
+ * timer is gone. Name 0 is a bad argument. */
+SPEC(timers, timer_to_a_name_looks_it_up_when_it_fires) {
+  ep_atom name = ep_atom_of("spec_timer_dest");
+  ep_ref t = ep_send_after_name(40, name, A("hi"));
+  ep_ref r;
+  ep_spawn_monitor(registers_then_waits, P(ep_self()), &r);
+  EXPECT_M(recv_any(EP_INFINITY), "registered");
+  EXPECT_M(recv_any(EP_INFINITY), "{forwarded, hi}");
+  EXPECT(ep_read_timer(&t) == EP_ENOTFOUND);
+  /* the receiver has ended, so the name names no process: dropped */
+  EXPECT_M(await_down(&r), "normal");
+  ep_ref gone = ep_start_timer_name(10, name, A("gone"));
+  EXPECT(nothing_arrives(60));
+  EXPECT(ep_read_timer(&gone) == EP_ENOTFOUND);
+  /* to a name of ours: {timeout, Ref, Msg} */
+  EXPECT(ep_register(name, ep_self()) == 0);
+  ep_ref mine = ep_start_timer_name(10, name, A("m4"));
+  EXPECT_M(recv_any(EP_INFINITY), "{timeout, ^R, m4}", R(&mine));
+  ep_unregister(name);
 }
 
 /* A timer owner: sets a timer to the test process, sends its reference
@@ -245,6 +295,18 @@ static void negative_send_after(ep_term arg) {
   (void)arg;
   ep_send_after(-5, ep_self(), A("never"));
 }
+static void negative_start_timer(ep_term arg) {
+  (void)arg;
+  ep_start_timer(-1, ep_self(), A("x"));
+}
+static void no_name_send_after(ep_term arg) {
+  (void)arg;
+  ep_send_after_name(10, 0, A("x"));
+}
+static void null_start_timer_name(ep_term arg) {
+  (void)arg;
+  ep_start_timer_name(10, ep_atom_of("spec_null"), NULL);
+}
 static void negative_after(ep_term arg) {
   (void)arg;
   ep_term m;
@@ -253,8 +315,9 @@ static void negative_after(ep_term arg) {
 
 /* Test that a NULL message or reason is refused with a clear error and
  * sends nothing: send, send to a name or an alias, and exit/2 return
- * EP_EINVAL; exit/1, error/1, Name ! Msg (_x) and send_after (also with
- * a negative time, as erlang:send_after/3) make the caller fail with
+ * EP_EINVAL; exit/1, error/1, Name ! Msg (_x), send_after and
+ * start_timer (also with a negative time or no name, as
+ * erlang:send_after/3 and start_timer/3) make the caller fail with
  * {badarg, []}, as an Erlang BIF given a bad argument
  * does; the runtime carries on. */
 SPEC(api, null_message_or_reason_is_a_bad_argument) {
@@ -268,7 +331,8 @@ SPEC(api, null_message_or_reason_is_a_bad_argument) {
   EXPECT(ep_is_alive(ep_self()));
   EXPECT(nothing_arrives(20));
   ep_proc_fn fns[] = {null_exit, null_error, null_send_name_x, null_send_after,
-                      negative_send_after};
+                      negative_send_after, negative_start_timer, no_name_send_after,
+                      null_start_timer_name};
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     ep_ref r;
     ep_spawn_monitor(fns[i], NULL, &r);
