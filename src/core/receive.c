@@ -34,7 +34,8 @@ int ep_receive_clauses(const ep_clause *c, int n, long timeout_ms) {
   if (n < 0 || (n > 0 && !c)) return EP_EINVAL;
   /* out of memory exits the caller, as a failed spawn does: every caller
    * reads a negative result as the timeout */
-  if (!p->vars && !(p->vars = calloc(EP_PATTERN_MAX_VARS, sizeof(ep_term)))) ep_exit_atom(EP_A_noalloc);
+  if (!p->vars && !(p->vars = calloc(EP_PATTERN_MAX_VARS, sizeof(ep_term))))
+    ep_exit_atom(EP_A_noalloc);
   clauses cl = {c, n, p};
   p->cur_pat = NULL;
   return ep__receive(p, match_clauses, &cl, timeout_ms);
