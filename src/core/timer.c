@@ -299,10 +299,10 @@ static ep_ref send_after(long ms, ep_pid pid, ep_atom name, bool by_name, ep_ter
     ep_b_term(&b, msg);
     ep_b_end(&b);
     ep_term t = ep_b_peek(&b);
-    m = t ? ep__msg_copy(t) : NULL;
+    m = t ? ep__msg_copy_w(w, t) : NULL;
     ep_b_free(&b);
   } else {
-    m = ep__msg_copy(msg);
+    m = ep__msg_copy_w(w, msg);
   }
   if (!m) abort();
   uint64_t deadline = ep__os_now_ns() + (uint64_t)ms * 1000000u;
